@@ -1,0 +1,137 @@
+"""Child processes of the local stack: start, wait until they answer, stop without orphans.
+
+Every child runs in its own process group so that stopping it also stops whatever it spawned
+(npm wrappers, reloaders), and the port is free again when ``stop`` returns.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import ssl
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port that is free right now (tests use these so parallel runs never collide)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def port_is_open(host: str, port: int, timeout: float = 0.2) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+class ProcessFailed(RuntimeError):
+    """A child exited or did not answer in time; the message carries the tail of its log."""
+
+
+@dataclass
+class ManagedProcess:
+    """One child of the stack.
+
+    ``ready_url`` (an http(s) URL answering any status) or ``ready_port`` says when it is up.
+    """
+
+    name: str
+    argv: Sequence[str]
+    log_path: Path
+    env: Mapping[str, str] | None = None
+    cwd: Path | None = None
+    ready_url: str | None = None
+    ready_port: tuple[str, int] | None = None
+    ca_file: Path | None = None
+    _proc: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc else None
+
+    def start(self, *, timeout: float = 30.0) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = self.log_path.open("ab")
+        env = dict(os.environ)
+        if self.env:
+            env.update(self.env)
+        self._proc = subprocess.Popen(
+            list(self.argv),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            cwd=self.cwd,
+            start_new_session=True,  # own process group: stop() kills the whole tree
+        )
+        log.close()
+        self.wait_ready(timeout=timeout)
+
+    def wait_ready(self, *, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._proc is not None and self._proc.poll() is not None:
+                raise ProcessFailed(
+                    f"{self.name} exited with {self._proc.returncode}:\n{self.log_tail()}"
+                )
+            if self._answers():
+                return
+            time.sleep(0.05)
+        self.stop()
+        raise ProcessFailed(f"{self.name} did not answer within {timeout:.0f} s:\n{self.log_tail()}")
+
+    def _answers(self) -> bool:
+        if self.ready_port is not None:
+            return port_is_open(*self.ready_port)
+        if self.ready_url is None:
+            return True
+        context = ssl.create_default_context(cafile=str(self.ca_file)) if self.ca_file else None
+        try:
+            with urllib.request.urlopen(self.ready_url, timeout=0.5, context=context):
+                return True
+        except urllib.error.HTTPError:
+            return True  # any HTTP answer means the server is up
+        except (OSError, ValueError):
+            return False
+
+    def is_running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    def stop(self, *, grace: float = 5.0) -> None:
+        proc = self._proc
+        if proc is None:
+            return
+        if proc.poll() is None:
+            _signal_group(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=grace)
+            except subprocess.TimeoutExpired:
+                _signal_group(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=grace)
+        # Children that outlived the leader (same group) go too.
+        _signal_group(proc.pid, signal.SIGKILL)
+        self._proc = None
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except OSError:
+            return "(no log)"
+        return "\n".join(text.splitlines()[-lines:])
+
+
+def _signal_group(pgid: int, sig: signal.Signals) -> None:
+    try:
+        os.killpg(pgid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass

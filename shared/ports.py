@@ -1,0 +1,80 @@
+"""What the services need from the outside world, as Protocols. Adapters in ``shared/adapters``
+implement them against Azure Tables, Dataverse and Entra ID; unit tests use in-memory fakes.
+
+Every method raises only errors from ``shared.domain.errors``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Protocol
+
+from shared.domain.crm import (
+    BulkResult,
+    CrmCaller,
+    CrmIdentity,
+    FieldInfo,
+    FieldUpdate,
+    Opportunity,
+)
+from shared.domain.orgs import CrmOrg
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current time, timezone-aware UTC."""
+        ...
+
+
+class CrmGateway(Protocol):
+    """A CRM, spoken to as a given caller. Dataverse is the first implementation."""
+
+    async def get_opportunity(
+        self,
+        *,
+        org: CrmOrg,
+        opportunity_id: str,
+        caller: CrmCaller,
+        extra_fields: Sequence[str] = (),
+    ) -> Opportunity:
+        """Read one opportunity in exactly one request (columns, expanded names, formatted values)."""
+        ...
+
+    async def write_number(
+        self,
+        *,
+        org: CrmOrg,
+        opportunity_id: str,
+        field: str,
+        value: int | float | Decimal,
+        caller: CrmCaller,
+        etag: str | None = None,
+    ) -> None:
+        """Update one numeric column of an existing opportunity (never creates a record).
+        ``value`` is already rounded for the column type; a ``Decimal`` is sent with its exact
+        digits (Decimal/Money columns), a ``float`` for Double columns."""
+        ...
+
+    async def field_info(self, *, org: CrmOrg, field: str, caller: CrmCaller) -> FieldInfo:
+        """Metadata of one opportunity column, with type-specific range; cached."""
+        ...
+
+    async def numeric_fields(self, *, org: CrmOrg, caller: CrmCaller) -> list[FieldInfo]:
+        """All numeric opportunity columns that are valid for update (admin dropdown)."""
+        ...
+
+    async def who_am_i(self, *, org: CrmOrg, caller: CrmCaller) -> CrmIdentity: ...
+
+    async def access_rights(
+        self, *, org: CrmOrg, opportunity_id: str, user_id: str, caller: CrmCaller
+    ) -> frozenset[str]:
+        """``RetrievePrincipalAccess``: e.g. ``{"ReadAccess", "WriteAccess"}``."""
+        ...
+
+    async def write_many(
+        self, *, org: CrmOrg, updates: Sequence[FieldUpdate], caller: CrmCaller
+    ) -> list[BulkResult]:
+        """Write several records in one ``$batch`` (continue on error), one result per update."""
+        ...
