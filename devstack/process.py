@@ -88,7 +88,9 @@ class ManagedProcess:
                 return
             time.sleep(0.05)
         self.stop()
-        raise ProcessFailed(f"{self.name} did not answer within {timeout:.0f} s:\n{self.log_tail()}")
+        raise ProcessFailed(
+            f"{self.name} did not answer within {timeout:.0f} s:\n{self.log_tail()}"
+        )
 
     def _answers(self) -> bool:
         if self.ready_port is not None:

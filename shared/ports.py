@@ -20,6 +20,7 @@ from shared.domain.crm import (
     Opportunity,
 )
 from shared.domain.orgs import CrmOrg
+from shared.domain.projects import Project, ProjectKey
 
 
 class Clock(Protocol):
@@ -77,4 +78,24 @@ class CrmGateway(Protocol):
         self, *, org: CrmOrg, updates: Sequence[FieldUpdate], caller: CrmCaller
     ) -> list[BulkResult]:
         """Write several records in one ``$batch`` (continue on error), one result per update."""
+        ...
+
+
+class ProjectStore(Protocol):
+    async def get(self, key: ProjectKey) -> Project | None:
+        """Point read; None when the opportunity has no project yet."""
+        ...
+
+    async def create_or_open(self, project: Project) -> tuple[Project, bool]:
+        """Atomically insert unless the key exists; returns (stored project, created?)."""
+        ...
+
+    async def update(self, project: Project) -> Project:
+        """ETag-conditional replace; raises Conflict when someone changed it meanwhile."""
+        ...
+
+
+class HealthProbe(Protocol):
+    async def ping(self) -> None:
+        """Raise StorageUnavailable unless storage answers."""
         ...

@@ -36,7 +36,9 @@ def parse_guid(value: str, *, what: str) -> str:
     raw = value.strip()
     if raw.startswith("{") and raw.endswith("}"):
         raw = raw[1:-1]
-    if not re.fullmatch(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}", raw):
+    if not re.fullmatch(
+        r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}", raw
+    ):
         raise InvalidInput(f"{what} is not a GUID", code="invalid_guid", params={"what": what})
     return str(uuid.UUID(raw))
 
