@@ -7,10 +7,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
-from functions import health
+from functions import api, auth, health
 from functions.errors import install_error_handlers
 from functions.middleware import CorrelationMiddleware, SecurityHeadersMiddleware
+from functions.pages import STATIC_DIR
 from shared.bootstrap import Container, build_container
 from shared.observability import configure_logging
 from shared.settings import Settings, load_settings
@@ -46,6 +48,9 @@ def create_app(*, settings: Settings | None = None, container: Container | None 
     app.state.settings = settings
     install_error_handlers(app)
     app.include_router(health.router)
+    app.include_router(auth.router)
+    app.include_router(api.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     # Outermost last: correlation ids must wrap everything, including the security headers.
     app.add_middleware(SecurityHeadersMiddleware, frame_ancestors=settings.frame_ancestors)
     app.add_middleware(CorrelationMiddleware)

@@ -7,15 +7,17 @@ trace: unexpected exceptions become a 500 with a reference (the correlation id) 
 
 from __future__ import annotations
 
-import html
 import logging
+from datetime import timedelta
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from functions.i18n import Lang, lang_from, t
+from functions.i18n import t
+from functions.pages import render, request_lang
 from shared.domain import errors as e
 from shared.observability import correlation_id
 
@@ -50,16 +52,6 @@ def status_for(err: e.CockpitError) -> int:
     return 500
 
 
-def request_lang(request: Request) -> Lang:
-    lang = getattr(request.state, "lang", None)
-    if lang in ("en", "de"):
-        return lang  # type: ignore[no-any-return]
-    return lang_from(
-        userlcid=request.query_params.get("userlcid"),
-        accept_language=request.headers.get("accept-language"),
-    )
-
-
 def wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/") or request.url.path.startswith("/auth/embed/")
 
@@ -86,32 +78,56 @@ def problem(
         return JSONResponse(
             body, status_code=status, headers=headers, media_type="application/problem+json"
         )
-    return HTMLResponse(
-        error_page(message, lang=request_lang(request), status=status),
-        status_code=status,
-        headers=headers,
+    response = render(
+        request,
+        "message.html",
+        {"title": "Opportunity Cockpit", "message": message, "alert": True, "status": status},
+        status=status,
     )
+    if headers:
+        response.headers.update(headers)
+    return response
 
 
-def error_page(message: str, *, lang: Lang, status: int) -> str:
-    title = "Opportunity Cockpit"
-    back = "Zurück" if lang == "de" else "Back"
-    return (
-        f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
-        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f'<title>{title}</title><link rel="stylesheet" href="/static/cockpit.css"></head>'
-        f'<body class="error-page"><main class="card"><h1>{title}</h1>'
-        f'<p class="error" role="alert" data-status="{status}">{html.escape(message)}</p>'
-        f'<p><a href="javascript:history.back()">{back}</a></p></main></body></html>'
-    )
+# A session younger than this that still cannot get a CRM token must not be sent round the sign-in
+# loop again: that would loop forever (e.g. missing consent). It gets an explanation instead.
+FRESH_SESSION = timedelta(minutes=2)
+
+
+def _page_sign_in(request: Request, exc: e.CockpitError) -> Response | None:
+    """Pages answer "not signed in" with the sign-in itself, not an error."""
+    if wants_json(request) or request.method != "GET" or isinstance(exc, e.SignInFailed):
+        return None
+    if not isinstance(exc, e.NotSignedIn | e.ReauthRequired):
+        return None
+    if request.url.path.startswith(("/auth/", "/embed")):
+        return None  # the embedded tab renders its own sign-in (Entra refuses to be framed)
+    principal = getattr(request.state, "principal", None)
+    created = getattr(principal, "session_created_at", None)
+    now = request.app.state.container.clock.now()
+    if isinstance(exc, e.ReauthRequired) and created and now - created < FRESH_SESSION:
+        lang = request_lang(request)
+        message = t("reauth_fresh", lang, {"detail": exc.detail[:120]})
+        return render(
+            request,
+            "message.html",
+            {"title": "Opportunity Cockpit", "message": message, "alert": True},
+            status=401,
+        )
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/auth/login?next={quote(target, safe='')}", status_code=303)
 
 
 async def _cockpit_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, e.CockpitError)
+    redirect = _page_sign_in(request, exc)
+    if redirect is not None:
+        return redirect
     status = status_for(exc)
     lang = request_lang(request)
     params = dict(exc.params)
-    params.setdefault("detail", "")
+    # Only messages meant to show it contain {detail} (input and configuration problems).
+    params.setdefault("detail", exc.detail)
     message = t(exc.code, lang, params)
     extra: dict[str, object] = {}
     headers: dict[str, str] = {}

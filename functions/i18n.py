@@ -88,6 +88,92 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "en": "Dynamics 365 is not reachable right now. Please try again later.",
         "de": "Dynamics 365 ist gerade nicht erreichbar. Bitte versuchen Sie es später erneut.",
     },
+    # --- identity ----------------------------------------------------------------------------
+    "sign_in_failed": {
+        "en": "Sign-in did not complete ({error}). Please try again.",
+        "de": "Die Anmeldung wurde nicht abgeschlossen ({error}). Bitte versuchen Sie es erneut.",
+    },
+    "login_expired": {
+        "en": "This sign-in link has expired or was already used. Please start the sign-in again.",
+        "de": "Dieser Anmeldelink ist abgelaufen oder wurde bereits verwendet. Bitte melden Sie sich erneut an.",
+    },
+    "login_not_yours": {
+        "en": "This sign-in was started in another browser. Please start the sign-in here.",
+        "de": "Diese Anmeldung wurde in einem anderen Browser begonnen. Bitte melden Sie sich hier an.",
+    },
+    "tenant_not_allowed": {
+        "en": "Your organisation is not enabled for this cockpit. Ask your administrator.",
+        "de": "Ihre Organisation ist für dieses Cockpit nicht freigeschaltet. Wenden Sie sich an Ihre Administration.",
+    },
+    "invalid_next": {
+        "en": "The return address must be a page of this site.",
+        "de": "Die Rücksprungadresse muss eine Seite dieser Website sein.",
+    },
+    "invalid_token": {
+        "en": "The access token is not valid.",
+        "de": "Das Zugriffstoken ist ungültig.",
+    },
+    "insufficient_scope": {
+        "en": "The access token does not grant access to the cockpit API.",
+        "de": "Das Zugriffstoken erlaubt keinen Zugriff auf die Cockpit-API.",
+    },
+    "csrf_failed": {
+        "en": "This request did not come from the cockpit's own page. Reload the page and try again.",
+        "de": "Diese Anfrage kam nicht von der Cockpit-Seite selbst. Laden Sie die Seite neu und versuchen Sie es erneut.",
+    },
+    "admin_only": {
+        "en": "Only cockpit administrators may do this.",
+        "de": "Nur Cockpit-Administratoren dürfen das.",
+    },
+    "org_not_allowed": {
+        "en": "This Dynamics 365 organisation is not configured for your tenant.",
+        "de": "Diese Dynamics-365-Organisation ist für Ihren Mandanten nicht eingerichtet.",
+    },
+    "signed_in_title": {"en": "You are signed in", "de": "Sie sind angemeldet"},
+    "signed_in_return": {
+        "en": "You can close this window and return to Dynamics 365. Click “Continue” in the cockpit tab.",
+        "de": "Sie können dieses Fenster schließen und zu Dynamics 365 zurückkehren. Klicken Sie im Cockpit-Tab auf „Weiter“.",
+    },
+    "signed_out_title": {"en": "Signed out", "de": "Abgemeldet"},
+    "signed_out": {
+        "en": "You have been signed out of the cockpit.",
+        "de": "Sie wurden vom Cockpit abgemeldet.",
+    },
+    "sign_in": {"en": "Sign in", "de": "Anmelden"},
+    "sign_out": {"en": "Sign out", "de": "Abmelden"},
+    "reauth_fresh": {
+        "en": "You just signed in, but the cockpit still cannot get access to Dynamics 365 for you ({detail}). Ask your administrator whether the app has consent for Dynamics 365.",
+        "de": "Sie haben sich gerade angemeldet, aber das Cockpit erhält für Sie weiterhin keinen Zugriff auf Dynamics 365 ({detail}). Fragen Sie Ihre Administration, ob die App die Zustimmung für Dynamics 365 hat.",
+    },
+    # --- qualification --------------------------------------------------------------------------
+    "invalid_solution": {
+        "en": "The solution is not valid: {detail}",
+        "de": "Die Lösung ist ungültig: {detail}",
+    },
+    "invalid_answer": {
+        "en": "An answer does not fit the solution: {detail}",
+        "de": "Eine Antwort passt nicht zur Lösung: {detail}",
+    },
+    "invalid_probability": {
+        "en": "The probability is not valid.",
+        "de": "Die Wahrscheinlichkeit ist ungültig.",
+    },
+    "solution_not_found": {
+        "en": "This solution does not exist (or not in this version).",
+        "de": "Diese Lösung existiert nicht (oder nicht in dieser Version).",
+    },
+    "project_not_found": {
+        "en": "There is no cockpit project for this opportunity yet. Open it from Dynamics 365 first.",
+        "de": "Für diese Verkaufschance gibt es noch kein Cockpit-Projekt. Öffnen Sie es zuerst aus Dynamics 365.",
+    },
+    "target_field_refused": {
+        "en": "This field cannot receive the probability: {detail}",
+        "de": "Dieses Feld kann die Wahrscheinlichkeit nicht aufnehmen: {detail}",
+    },
+    "value_out_of_range": {
+        "en": "The probability does not fit the target field's range. Ask your cockpit administrator to choose another field.",
+        "de": "Die Wahrscheinlichkeit passt nicht in den Wertebereich des Zielfelds. Bitten Sie Ihre Cockpit-Administration, ein anderes Feld zu wählen.",
+    },
     "internal_error": {
         "en": "An unexpected error occurred. Please try again; if it persists, give your administrator this reference: {reference}",
         "de": "Ein unerwarteter Fehler ist aufgetreten. Bitte versuchen Sie es erneut; wenn er bleibt, nennen Sie Ihrer Administration diese Referenz: {reference}",

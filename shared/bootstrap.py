@@ -1,34 +1,192 @@
 """Composition root: builds every adapter once per worker process from :class:`Settings`.
 
-The Functions host (through ``function_app.py``), uvicorn (``make run``) and the tests all call
-:func:`build_container`; tests pass other adapters (fakes, counters, clocks) as keyword arguments
-instead of monkeypatching. Building does no I/O: network clients connect on first use.
+The Functions host (through ``function_app.py``), uvicorn (``make run``) and the tests all use
+:class:`Container`; tests pass other adapters (fakes, counters, transports, clocks) as keyword
+arguments instead of monkeypatching. Building does no I/O: network clients, TLS contexts and CA
+files are created on first use (``functools.cached_property``), so importing ``function_app`` stays
+cheap and a worker that never calls Dataverse never opens a connection to it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import ssl
+from datetime import timedelta
+from functools import cached_property
 from typing import Any
 
+import httpx
+
 from shared.adapters.clock import SystemClock
+from shared.adapters.crypto import SecretBox
+from shared.adapters.entra.bearer import BearerVerifier, JwksCache
+from shared.adapters.entra.msal_adapter import MsalIdentityProvider
 from shared.adapters.tables.client import StorageOpCounter, TableConnection, Tables
+from shared.adapters.tables.identity import (
+    TableLoginFlowStore,
+    TableSessionStore,
+    TableTokenCacheStore,
+)
 from shared.adapters.tables.projects import TableProjectStore
-from shared.ports import Clock, ProjectStore
+from shared.ports import (
+    BearerTokenVerifier,
+    Clock,
+    IdentityProvider,
+    LoginFlowStore,
+    ProjectStore,
+    SessionStore,
+    TokenCacheStore,
+)
+from shared.services.auth import AuthConfig, AuthService
 from shared.settings import Settings
 
 
-@dataclass
 class Container:
-    settings: Settings
-    tables: Tables
-    clock: Clock
-    projects: ProjectStore
-    _closers: list[Any] = field(default_factory=list, repr=False)
+    """Everything a worker needs, built lazily. Keyword overrides replace a part for tests."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+        storage_counter: StorageOpCounter | None = None,
+        identity: IdentityProvider | None = None,
+        outbound_transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.settings = settings
+        self.clock: Clock = clock or SystemClock()
+        self.storage_counter = storage_counter or StorageOpCounter()
+        self._identity_override = identity
+        self._transport = outbound_transport
+        self._closers: list[Any] = []
+
+    # --- storage ----------------------------------------------------------------------------------
+    @cached_property
+    def tables(self) -> Tables:
+        return Tables(
+            connection=_table_connection(self.settings),
+            prefix=self.settings.table_prefix,
+            counter=self.storage_counter,
+        )
+
+    @cached_property
+    def secret_box(self) -> SecretBox:
+        return SecretBox(self.settings.token_cache_key_bytes)
+
+    @cached_property
+    def projects(self) -> ProjectStore:
+        return TableProjectStore(self.tables)
+
+    @cached_property
+    def sessions(self) -> SessionStore:
+        return TableSessionStore(self.tables)
+
+    @cached_property
+    def login_flows(self) -> LoginFlowStore:
+        return TableLoginFlowStore(self.tables, self.secret_box)
+
+    @cached_property
+    def token_caches(self) -> TokenCacheStore:
+        return TableTokenCacheStore(self.tables, self.secret_box)
+
+    # --- outbound HTTP ----------------------------------------------------------------------------
+    @cached_property
+    def http(self) -> httpx.AsyncClient:
+        """One pooled client per worker for Entra key fetches and Dataverse, with explicit timeouts.
+        Tests inject a transport; in dev the simulators' CA is trusted explicitly."""
+        verify: ssl.SSLContext | bool = True
+        if self.settings.entra_ca_bundle is not None:
+            verify = ssl.create_default_context(cafile=str(self.settings.entra_ca_bundle))
+        client = httpx.AsyncClient(
+            transport=self._transport,
+            verify=verify,
+            timeout=httpx.Timeout(self.settings.dataverse_timeout_seconds, connect=5.0),
+            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+            # Never pick up proxies or CA bundles from the environment: configuration is explicit.
+            trust_env=False,
+            follow_redirects=False,
+        )
+        self._closers.append(client.aclose)
+        return client
+
+    # --- identity ---------------------------------------------------------------------------------
+    @cached_property
+    def identity(self) -> IdentityProvider:
+        if self._identity_override is not None:
+            return self._identity_override
+        s = self.settings
+        tenants = sorted(s.allowed_tenants)
+        provider = MsalIdentityProvider(
+            client_id=s.client_id,
+            client_credential=_client_credential(s),
+            authority_host=s.entra_authority_host,
+            # One tenant: its own authority. Several: "organizations", and the ID token's tid
+            # is checked against the allow-list after sign-in.
+            login_tenant=tenants[0] if len(tenants) == 1 else "organizations",
+            ca_bundle=s.entra_ca_bundle,
+        )
+        self._closers.append(_sync_closer(provider.close))
+        return provider
+
+    @cached_property
+    def auth(self) -> AuthService:
+        s = self.settings
+        return AuthService(
+            identity=self.identity,
+            sessions=self.sessions,
+            flows=self.login_flows,
+            caches=self.token_caches,
+            clock=self.clock,
+            config=AuthConfig(
+                redirect_uri=f"{s.public_base_url}/auth/callback",
+                login_scopes=(s.orgs[0].user_scope,),
+                allowed_tenants=s.allowed_tenants,
+                session_idle=timedelta(minutes=s.session_idle_minutes),
+                session_absolute=timedelta(hours=s.session_absolute_hours),
+            ),
+        )
+
+    @cached_property
+    def bearer(self) -> BearerTokenVerifier:
+        s = self.settings
+        return BearerVerifier(
+            jwks=JwksCache(
+                client=self.http, jwks_url=f"{s.entra_authority_host}/common/discovery/v2.0/keys"
+            ),
+            authority_host=s.entra_authority_host,
+            audiences=s.audiences,
+            allowed_tenants=s.allowed_tenants,
+            required_scope=s.api_required_scope,
+        )
 
     async def aclose(self) -> None:
-        await self.tables.close()
-        for closer in self._closers:
+        if "tables" in self.__dict__:
+            await self.tables.close()
+        for closer in reversed(self._closers):
             await closer()
+        self._closers.clear()
+
+
+def _sync_closer(fn: Any) -> Any:
+    async def close() -> None:
+        fn()
+
+    return close
+
+
+def _client_credential(settings: Settings) -> str | dict[str, Any]:
+    from shared.adapters.entra_credentials import msal_client_credential
+
+    return msal_client_credential(
+        mode=settings.client_credential_mode,
+        client_secret=settings.client_secret.get_secret_value() if settings.client_secret else None,
+        certificate_path=settings.client_certificate_path,
+        certificate_password=(
+            settings.client_certificate_password.get_secret_value()
+            if settings.client_certificate_password
+            else None
+        ),
+        managed_identity_client_id=settings.managed_identity_client_id,
+    )
 
 
 def _table_connection(settings: Settings) -> TableConnection:
@@ -51,20 +209,5 @@ def _table_connection(settings: Settings) -> TableConnection:
     return TableConnection(connection_string=settings.storage_connection_string.get_secret_value())
 
 
-def build_container(
-    settings: Settings,
-    *,
-    clock: Clock | None = None,
-    storage_counter: StorageOpCounter | None = None,
-) -> Container:
-    tables = Tables(
-        connection=_table_connection(settings),
-        prefix=settings.table_prefix,
-        counter=storage_counter or StorageOpCounter(),
-    )
-    return Container(
-        settings=settings,
-        tables=tables,
-        clock=clock or SystemClock(),
-        projects=TableProjectStore(tables),
-    )
+def build_container(settings: Settings, **overrides: Any) -> Container:
+    return Container(settings, **overrides)

@@ -7,6 +7,7 @@ Hierarchy::
     ├── InvalidInput                  400  the request itself is wrong (bad id, bad answers, bad key)
     │   └── InvalidKey                400  a value cannot be a storage key (``/ \\ # ?``, control chars)
     ├── NotSignedIn                   401  no (valid) session or bearer token
+    │   └── SignInFailed              401  Entra or the callback refused this sign-in attempt
     ├── ReauthRequired                401  signed in, but a CRM token can no longer be obtained silently
     ├── Forbidden                     403  signed in, but not allowed (tenant, org, admin role, CSRF)
     ├── NotFound                      404  no such project / solution / setting
@@ -50,6 +51,7 @@ __all__ = [
     "NotFound",
     "NotSignedIn",
     "ReauthRequired",
+    "SignInFailed",
     "StorageUnavailable",
 ]
 
@@ -84,6 +86,16 @@ class InvalidKey(InvalidInput):
 
 class NotSignedIn(CockpitError):
     code = "not_signed_in"
+
+
+class SignInFailed(NotSignedIn):
+    """``error`` carries Entra's error code (``access_denied``, ``invalid_grant`` …) for logs."""
+
+    code = "sign_in_failed"
+
+    def __init__(self, detail: str = "", *, error: str = "", code: str | None = None) -> None:
+        super().__init__(detail, code=code, params={"error": error or "unknown"})
+        self.error = error
 
 
 class ReauthRequired(CockpitError):

@@ -1,0 +1,116 @@
+"""Sign-in routes of the backend-for-frontend.
+
+- ``GET /auth/login?next=/path``: start an auth-code flow (PKCE, state, nonce by MSAL) and redirect
+  to Entra. ``next`` must be a path on this site (no open redirect).
+- ``GET /auth/callback``: Entra's redirect back; redeem the code, create the session, set the cookie.
+- ``POST /auth/logout``: revoke the server-side session (CSRF-protected).
+- ``GET /auth/done``: the page a separate sign-in window ends on (the embedded tab's path).
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from functions.deps import container_of
+from functions.i18n import t
+from functions.pages import render, request_lang
+from functions.security import (
+    EMBED_COOKIE,
+    LOGIN_COOKIE,
+    SESSION_COOKIE,
+    Writer,
+    session_cookie_value,
+)
+
+router = APIRouter(prefix="/auth", include_in_schema=False)
+
+LOGIN_BINDING_SECONDS = 600
+
+
+@router.get("/login")
+async def login(
+    request: Request,
+    next: Annotated[str | None, Query(max_length=2048)] = None,
+    login_hint: Annotated[str | None, Query(max_length=256)] = None,
+    prompt: Annotated[str | None, Query(max_length=32)] = None,
+) -> Response:
+    container = container_of(request)
+    # One binding per browser; concurrent sign-ins in several tabs share it.
+    binding = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(32)
+    auth_uri = await container.auth.start_login(
+        next_path=next, binding=binding, login_hint=login_hint, prompt=prompt
+    )
+    response = RedirectResponse(auth_uri, status_code=302)
+    response.set_cookie(
+        LOGIN_COOKIE,
+        binding,
+        max_age=LOGIN_BINDING_SECONDS,
+        path="/",
+        secure=True,
+        httponly=True,
+        # None, not Lax: with response_mode=form_post Entra's redirect is a cross-site POST.
+        samesite="none",
+    )
+    return response
+
+
+@router.get("/callback")
+async def callback(request: Request) -> Response:
+    container = container_of(request)
+    params = {k: v for k, v in request.query_params.items()}
+    new = await container.auth.complete_login(
+        params=params, binding=request.cookies.get(LOGIN_COOKIE)
+    )
+    response = RedirectResponse(new.next_path, status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        new.session_id,
+        max_age=int(new.lifetime.total_seconds()),
+        path="/",
+        secure=True,
+        httponly=True,
+        samesite="none",
+    )
+    response.delete_cookie(LOGIN_COOKIE, path="/", secure=True, httponly=True, samesite="none")
+    return response
+
+
+@router.post("/logout", status_code=204)
+async def logout(request: Request, principal: Writer) -> Response:
+    container = container_of(request)
+    session_id = session_cookie_value(request)
+    if principal.kind == "session" and session_id:
+        await container.auth.logout(session_id)
+    response = Response(status_code=204)
+    response.delete_cookie(SESSION_COOKIE, path="/", secure=True, httponly=True, samesite="none")
+    response.delete_cookie(
+        EMBED_COOKIE, path="/", secure=True, httponly=True, samesite="none", partitioned=True
+    )
+    return response
+
+
+@router.get("/done", response_class=HTMLResponse)
+async def done(request: Request) -> Response:
+    lang = request_lang(request)
+    return render(
+        request,
+        "message.html",
+        {
+            "title": t("signed_in_title", lang),
+            "message": t("signed_in_return", lang),
+        },
+    )
+
+
+@router.get("/signed-out", response_class=HTMLResponse)
+async def signed_out(request: Request) -> Response:
+    lang = request_lang(request)
+    return render(
+        request,
+        "message.html",
+        {"title": t("signed_out_title", lang), "message": t("signed_out", lang), "sign_in": True},
+    )
