@@ -60,6 +60,12 @@ class Stack:
     processes: list[ManagedProcess] = field(default_factory=list)
     tls: TlsFiles | None = None
 
+    @property
+    def ca_cert(self) -> Path:
+        """The local CA the https simulators' certificates chain to (after start())."""
+        assert self.tls is not None, "the stack is not started"
+        return self.tls.ca_cert
+
     # --- URLs -------------------------------------------------------------------------------------
     @property
     def app_url(self) -> str:

@@ -23,7 +23,9 @@ from functions.security import (
     LOGIN_COOKIE,
     SESSION_COOKIE,
     Writer,
+    clear_cookie,
     session_cookie_value,
+    set_cookie,
 )
 
 router = APIRouter(prefix="/auth", include_in_schema=False)
@@ -45,37 +47,27 @@ async def login(
         next_path=next, binding=binding, login_hint=login_hint, prompt=prompt
     )
     response = RedirectResponse(auth_uri, status_code=302)
-    response.set_cookie(
-        LOGIN_COOKIE,
-        binding,
-        max_age=LOGIN_BINDING_SECONDS,
-        path="/",
-        secure=True,
-        httponly=True,
-        # None, not Lax: with response_mode=form_post Entra's redirect is a cross-site POST.
-        samesite="none",
-    )
+    # SameSite=None, not Lax: with response_mode=form_post Entra's answer is a cross-site POST.
+    set_cookie(response, LOGIN_COOKIE, binding, max_age=LOGIN_BINDING_SECONDS)
     return response
 
 
-@router.get("/callback")
+@router.api_route("/callback", methods=["GET", "POST"])
 async def callback(request: Request) -> Response:
+    """Entra posts the result here (``response_mode=form_post``; a plain redirect with a query
+    works too). Not CSRF-checked like other POSTs: it carries no session, and the single-use
+    ``state`` plus the browser-binding cookie are what make it trustworthy."""
     container = container_of(request)
-    params = {k: v for k, v in request.query_params.items()}
+    params: dict[str, str] = {k: v for k, v in request.query_params.items()}
+    if request.method == "POST":
+        form = await request.form()
+        params.update({k: v for k, v in form.items() if isinstance(v, str)})
     new = await container.auth.complete_login(
         params=params, binding=request.cookies.get(LOGIN_COOKIE)
     )
     response = RedirectResponse(new.next_path, status_code=303)
-    response.set_cookie(
-        SESSION_COOKIE,
-        new.session_id,
-        max_age=int(new.lifetime.total_seconds()),
-        path="/",
-        secure=True,
-        httponly=True,
-        samesite="none",
-    )
-    response.delete_cookie(LOGIN_COOKIE, path="/", secure=True, httponly=True, samesite="none")
+    set_cookie(response, SESSION_COOKIE, new.session_id, max_age=int(new.lifetime.total_seconds()))
+    clear_cookie(response, LOGIN_COOKIE)
     return response
 
 
@@ -86,10 +78,8 @@ async def logout(request: Request, principal: Writer) -> Response:
     if principal.kind == "session" and session_id:
         await container.auth.logout(session_id)
     response = Response(status_code=204)
-    response.delete_cookie(SESSION_COOKIE, path="/", secure=True, httponly=True, samesite="none")
-    response.delete_cookie(
-        EMBED_COOKIE, path="/", secure=True, httponly=True, samesite="none", partitioned=True
-    )
+    clear_cookie(response, SESSION_COOKIE)
+    clear_cookie(response, EMBED_COOKIE, partitioned=True)
     return response
 
 

@@ -53,7 +53,13 @@ def status_for(err: e.CockpitError) -> int:
 
 
 def wants_json(request: Request) -> bool:
-    return request.url.path.startswith("/api/") or request.url.path.startswith("/auth/embed/")
+    """The API, and scripts (fetch) get JSON; browser navigations get a page."""
+    if request.url.path.startswith("/api/"):
+        return True
+    accept = request.headers.get("accept", "")
+    if "text/html" in accept:
+        return False
+    return "application/json" in accept or request.method != "GET"
 
 
 def problem(

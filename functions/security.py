@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 
 from functions.deps import container_of
 from shared.domain.errors import Forbidden, NotSignedIn
@@ -27,6 +27,28 @@ LOGIN_COOKIE = "__Host-cockpit_login"
 CSRF_HEADER = "x-cockpit-csrf"
 
 _UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def set_cookie(
+    response: Response, name: str, value: str, *, max_age: int, partitioned: bool = False
+) -> None:
+    """Append a ``__Host-`` cookie: Secure, HttpOnly, Path=/, no Domain, SameSite=None.
+    (Written by hand: Starlette only emits ``Partitioned`` on Python 3.14+.)"""
+    parts = [
+        f"{name}={value}",
+        f"Max-Age={max_age}",
+        "Path=/",
+        "Secure",
+        "HttpOnly",
+        "SameSite=None",
+    ]
+    if partitioned:
+        parts.append("Partitioned")
+    response.headers.append("set-cookie", "; ".join(parts))
+
+
+def clear_cookie(response: Response, name: str, *, partitioned: bool = False) -> None:
+    set_cookie(response, name, "", max_age=0, partitioned=partitioned)
 
 
 def session_cookie_value(request: Request) -> str | None:

@@ -99,6 +99,9 @@ def configure_logging(level: str = "INFO") -> None:
     handler._cockpit = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(level)
+    # uvicorn's access log prints query strings (auth codes, ids); the app logs requests itself.
+    logging.getLogger("uvicorn.access").disabled = True
     # azure-core logs full request URLs and headers at INFO; keep it to warnings.
     logging.getLogger("azure").setLevel(logging.WARNING)
     logging.getLogger("msal").setLevel(logging.WARNING)
+    logging.getLogger("httpx").setLevel(logging.WARNING)

@@ -19,9 +19,12 @@ from shared.domain.crm import (
     FieldUpdate,
     Opportunity,
 )
+from shared.domain.evaluations import Evaluation
 from shared.domain.identity import LoginResult, Principal, Session, TokenResult
+from shared.domain.org_settings import OrgSettings
 from shared.domain.orgs import CrmOrg
 from shared.domain.projects import Project, ProjectKey
+from shared.domain.solutions import Solution
 
 
 class Clock(Protocol):
@@ -169,3 +172,37 @@ class BearerTokenVerifier(Protocol):
     async def verify(self, token: str) -> Principal:
         """Raises NotSignedIn (invalid token) or Forbidden (missing scope)."""
         ...
+
+
+class EvaluationStore(Protocol):
+    async def add(self, key: ProjectKey, evaluation: Evaluation) -> None: ...
+
+    async def record_writeback(self, key: ProjectKey, evaluation: Evaluation) -> None:
+        """Store ``evaluation.writeback`` on the existing row."""
+        ...
+
+    async def latest(self, key: ProjectKey, *, limit: int = 20) -> list[Evaluation]:
+        """Newest first."""
+        ...
+
+
+class OrgSettingsStore(Protocol):
+    async def get(self, *, tenant_id: str, org: str) -> OrgSettings:
+        """Saved settings, or the defaults."""
+        ...
+
+    async def save(self, settings: OrgSettings) -> OrgSettings:
+        """ETag-conditional; raises Conflict when another admin saved meanwhile."""
+        ...
+
+
+class SolutionStore(Protocol):
+    async def get(self, *, tenant_id: str, solution_id: str, version: int) -> Solution: ...
+
+    async def available(self, *, tenant_id: str) -> list[Solution]:
+        """Newest version of each assignable solution."""
+        ...
+
+    async def publish(
+        self, *, tenant_id: str, solution: Solution, by: str, at: datetime
+    ) -> None: ...

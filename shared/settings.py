@@ -285,8 +285,10 @@ class Settings(BaseSettings):
                 any(urlsplit(o.url).hostname in ("localhost", "127.0.0.1") for o in self.crm_orgs),
             ),
             (
+                # With a table endpoint (managed identity) the connection string is not used.
                 "storage_connection_string",
-                self.storage_connection_string is not None
+                self.storage_table_endpoint is None
+                and self.storage_connection_string is not None
                 and "devstoreaccount1"
                 in _expand_dev(self.storage_connection_string.get_secret_value()),
             ),

@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from shared.domain.keys import check_key_part, parse_guid, parse_org_name
+from shared.domain.solutions import SolutionRef
 
 MAX_PROJECT_NAME = 300  # Dataverse's opportunity `name` is String(300)
 
@@ -29,14 +30,6 @@ class ProjectKey:
             org=check_key_part(parse_org_name(org), what="orgname"),
             opportunity_id=parse_guid(opportunity_id, what="opportunity id"),
         )
-
-
-@dataclass(frozen=True)
-class SolutionRef:
-    """A solution at a specific version (evaluations keep the version they used)."""
-
-    solution_id: str
-    version: int
 
 
 @dataclass(frozen=True)

@@ -129,7 +129,9 @@ class AuthService:
         flow = await self._flows.take(state=state, now=self._clock.now())
         if flow is None:
             raise InvalidInput("unknown, used or expired sign-in state", code="login_expired")
-        if binding is None or not tokens_match(flow.pop("cockpit_binding", None), hash_secret(binding)):
+        if binding is None or not tokens_match(
+            flow.pop("cockpit_binding", None), hash_secret(binding)
+        ):
             # Someone else's sign-in response (login CSRF): never turn it into a session here.
             raise Forbidden("sign-in response from another browser", code="login_not_yours")
         next_path = str(flow.pop("cockpit_next", "/"))
@@ -156,7 +158,10 @@ class AuthService:
             expires_at=now + self._config.session_absolute,
         )
         await self._sessions.create(session)
-        log.info("signed in", extra={"fields": {"tenant_id": result.tenant_id, "object_id": result.object_id}})
+        log.info(
+            "signed in",
+            extra={"fields": {"tenant_id": result.tenant_id, "object_id": result.object_id}},
+        )
         return NewSession(
             session_id=session_id,
             next_path=next_path,
@@ -206,11 +211,15 @@ class AuthService:
             return await self._silent(principal, org)
         if principal.kind == "bearer":
             return await self._on_behalf_of(principal, org)
-        result = await self._identity.acquire_for_app(tenant_id=org.tenant_id, scopes=[org.app_scope])
+        result = await self._identity.acquire_for_app(
+            tenant_id=org.tenant_id, scopes=[org.app_scope]
+        )
         return result.access_token
 
     async def _silent(self, principal: Principal, org: CrmOrg) -> str:
-        stored = await self._caches.get(tenant_id=principal.tenant_id, object_id=principal.object_id)
+        stored = await self._caches.get(
+            tenant_id=principal.tenant_id, object_id=principal.object_id
+        )
         if stored is None or principal.home_account_id is None:
             raise ReauthRequired("no token cache for this user")
         cache, etag = stored
@@ -252,7 +261,9 @@ class AuthService:
         for k in [k for k, v in self._obo.items() if v.expires_at <= now]:
             del self._obo[k]
 
-    def caller(self, principal: Principal, org: CrmOrg, *, impersonate: str | None = None) -> CrmCaller:
+    def caller(
+        self, principal: Principal, org: CrmOrg, *, impersonate: str | None = None
+    ) -> CrmCaller:
         """A CRM caller for one request: the token is fetched once and reused within it, so a
         request costs at most one token-cache read however many CRM calls it makes."""
         memo: dict[str, str] = {}

@@ -4,8 +4,11 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
+from devstack.stack import Stack
 from shared.adapters.tables.client import TableConnection, Tables
 from tests.support.azurite import AzuriteServer, running_azurite, unique_prefix
+from tests.support.sims import Sims
+from tests.support.stack import running_stack
 
 
 @pytest.fixture(scope="session")
@@ -22,3 +25,16 @@ async def tables(azurite: AzuriteServer) -> AsyncIterator[Tables]:
     )
     yield t
     await t.close()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """Azurite + Entra ID simulator + Dataverse simulator, shared by the integration tests."""
+    with running_stack(tmp_path_factory.mktemp("stack")) as running:
+        yield running
+
+
+@pytest.fixture
+async def sims(stack: Stack) -> AsyncIterator[Sims]:
+    async with Sims.connect(stack) as s:
+        yield s

@@ -14,7 +14,8 @@ from devstack.process import free_port
 from shared.adapters.tables.client import TableConnection, Tables
 from shared.adapters.tables.projects import TableProjectStore
 from shared.domain.errors import Conflict, StorageUnavailable
-from shared.domain.projects import Project, ProjectKey, SolutionRef
+from shared.domain.projects import Project, ProjectKey
+from shared.domain.solutions import SolutionRef
 from tests.support.azurite import unique_prefix
 
 TENANT = "c0a7b2e1-5d4f-4c8a-9e21-3b6f0d9a1c01"
@@ -51,13 +52,13 @@ async def test_update_is_etag_conditional(tables) -> None:
     store = TableProjectStore(tables)
     project, _ = await store.create_or_open(new_project(str(uuid.uuid4())))
     assert project.etag
-    updated = await store.update(project.with_solution(SolutionRef(solution_id="b2b", version=1)))
+    updated = await store.update(project.with_solution(SolutionRef(id="b2b", version=1)))
     assert updated.etag != project.etag
     # A writer holding the old etag loses instead of silently overwriting.
     with pytest.raises(Conflict):
-        await store.update(project.with_solution(SolutionRef(solution_id="other", version=3)))
+        await store.update(project.with_solution(SolutionRef(id="other", version=3)))
     stored = await store.get(project.key)
-    assert stored is not None and stored.solution == SolutionRef(solution_id="b2b", version=1)
+    assert stored is not None and stored.solution == SolutionRef(id="b2b", version=1)
 
 
 async def test_open_is_one_point_read(tables) -> None:

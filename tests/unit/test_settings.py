@@ -14,7 +14,6 @@ from shared.settings import SettingsError, load_settings
 AZURE_OK = {
     "env": "azure",
     "public_base_url": "https://cockpit.contoso.com",
-    "storage_connection_string": None,
     "storage_table_endpoint": "https://stcockpit.table.core.windows.net",
     "managed_identity_client_id": "11111111-2222-3333-4444-555555555555",
     "entra_authority_host": "https://login.microsoftonline.com",

@@ -40,7 +40,8 @@ class JwksCache:
         self._client = client
         self._url = jwks_url
         self._keys: dict[str, Any] = {}
-        self._fetched_at = 0.0
+        self._fetched_at: float = -JWKS_TTL_S
+        self._last_fruitless: float = -REFETCH_COOLDOWN_S
         self._lock = asyncio.Lock()
         self.fetches = 0
 
@@ -50,11 +51,15 @@ class JwksCache:
             return self._keys[kid]
         async with self._lock:
             now = time.monotonic()
-            stale = now - self._fetched_at >= JWKS_TTL_S
-            if kid not in self._keys and (stale or now - self._fetched_at >= REFETCH_COOLDOWN_S):
+            if now - self._fetched_at >= JWKS_TTL_S:
                 await self._refresh()
-            elif stale:
+            elif kid not in self._keys and now - self._last_fruitless >= REFETCH_COOLDOWN_S:
+                # An unknown kid usually means Entra rotated keys: refetch at once. Only when a
+                # refetch did not turn up the kid (a forged or garbage kid) do we hold off, so a
+                # stream of bogus tokens cannot make us hammer the keys endpoint.
                 await self._refresh()
+                if kid not in self._keys:
+                    self._last_fruitless = time.monotonic()
         if kid not in self._keys:
             raise NotSignedIn("token signed with an unknown key", code="invalid_token")
         return self._keys[kid]
@@ -65,7 +70,9 @@ class JwksCache:
             response.raise_for_status()
             document = response.json()
         except (httpx.HTTPError, ValueError) as err:
-            raise NotSignedIn(f"signing keys unavailable: {err.__class__.__name__}", code="invalid_token") from None
+            raise NotSignedIn(
+                f"signing keys unavailable: {err.__class__.__name__}", code="invalid_token"
+            ) from None
         keys: dict[str, Any] = {}
         for jwk in document.get("keys", []):
             if jwk.get("kty") == "RSA" and jwk.get("kid") and jwk.get("use", "sig") == "sig":
@@ -122,7 +129,9 @@ class BearerVerifier:
                 options={"require": ["exp", "nbf", "iat", "iss", "aud", "tid", "oid"]},
             )
         except jwt.PyJWTError as err:
-            raise NotSignedIn(f"invalid bearer token: {err.__class__.__name__}", code="invalid_token") from None
+            raise NotSignedIn(
+                f"invalid bearer token: {err.__class__.__name__}", code="invalid_token"
+            ) from None
         scopes = str(claims.get("scp", "")).split()
         if self._scope not in scopes:
             raise Forbidden("the token lacks the required scope", code="insufficient_scope")

@@ -56,7 +56,9 @@ class MsalIdentityProvider:
         self._app_clients: dict[str, msal.ConfidentialClientApplication] = {}
 
     # --- helpers ----------------------------------------------------------------------------------
-    def _app(self, tenant: str, cache: msal.SerializableTokenCache | None) -> msal.ConfidentialClientApplication:
+    def _app(
+        self, tenant: str, cache: msal.SerializableTokenCache | None
+    ) -> msal.ConfidentialClientApplication:
         return msal.ConfidentialClientApplication(
             self._client_id,
             client_credential=self._credential,
@@ -83,7 +85,13 @@ class MsalIdentityProvider:
     ) -> dict[str, Any]:
         def run() -> dict[str, Any]:
             flow: dict[str, Any] = self._app(self._login_tenant, None).initiate_auth_code_flow(
-                list(scopes), redirect_uri=redirect_uri, login_hint=login_hint, prompt=prompt
+                list(scopes),
+                redirect_uri=redirect_uri,
+                login_hint=login_hint,
+                prompt=prompt,
+                # The code comes back in a POST body, not in a URL that lands in browser history,
+                # proxy logs and Referer headers (RFC 9700 §4.3.1; MSAL recommends it too).
+                response_mode="form_post",
             )
             return flow
 
@@ -100,9 +108,13 @@ class MsalIdentityProvider:
             try:
                 result = app.acquire_token_by_auth_code_flow(dict(flow), dict(response))
             except _FLOW_ERRORS as err:
-                raise SignInFailed(f"sign-in response rejected: {err}", error="invalid_request") from None
+                raise SignInFailed(
+                    f"sign-in response rejected: {err}", error="invalid_request"
+                ) from None
             if "error" in result:
-                raise SignInFailed(str(result.get("error_description", ""))[:300], error=str(result["error"]))
+                raise SignInFailed(
+                    str(result.get("error_description", ""))[:300], error=str(result["error"])
+                )
             claims = result.get("id_token_claims") or {}
             tenant_id, object_id = str(claims.get("tid", "")), str(claims.get("oid", ""))
             if not tenant_id or not object_id:

@@ -23,24 +23,10 @@ from azure.data.tables.aio import TableClient
 
 from shared.adapters.crypto import DecryptionFailed, SecretBox
 from shared.adapters.tables.client import Tables
+from shared.adapters.tables.common import etag_of, get_or_none
 from shared.domain.errors import Conflict
 from shared.domain.identity import Session, hash_secret
 from shared.domain.keys import check_key_part
-
-
-async def _get_or_none(table: TableClient, pk: str, rk: str) -> Mapping[str, Any] | None:
-    try:
-        return await table.get_entity(pk, rk)
-    except ResourceNotFoundError as err:
-        if getattr(err, "error_code", None) == "TableNotFound":
-            raise  # Tables.run creates the table and retries
-        return None
-
-
-def _etag(entity: Mapping[str, Any]) -> str | None:
-    metadata = getattr(entity, "metadata", None) or {}
-    etag = metadata.get("etag")
-    return str(etag) if etag else None
 
 
 class TableSessionStore:
@@ -53,7 +39,7 @@ class TableSessionStore:
         check_key_part(id_hash, what="session")
 
         async def op(table: TableClient) -> Mapping[str, Any] | None:
-            return await _get_or_none(table, id_hash, self.ROW)
+            return await get_or_none(table, id_hash, self.ROW)
 
         entity = await self._tables.run("sessions", op)
         if entity is None:
@@ -68,7 +54,7 @@ class TableSessionStore:
             created_at=entity["CreatedAt"],
             last_seen_at=entity["LastSeenAt"],
             expires_at=entity["ExpiresAt"],
-            etag=_etag(entity),
+            etag=etag_of(entity),
         )
 
     def _entity(self, session: Session) -> dict[str, Any]:
@@ -127,7 +113,13 @@ class TableLoginFlowStore:
     async def put(self, *, state: str, flow: Mapping[str, Any], expires_at: datetime) -> None:
         pk = hash_secret(state)
         sealed = self._box.seal(json.dumps(dict(flow)).encode(), associated=pk)
-        entity = {"PartitionKey": pk, "RowKey": self.ROW, "Flow": sealed, "ExpiresAt": expires_at, "Used": False}
+        entity = {
+            "PartitionKey": pk,
+            "RowKey": self.ROW,
+            "Flow": sealed,
+            "ExpiresAt": expires_at,
+            "Used": False,
+        }
 
         async def op(table: TableClient) -> None:
             await table.create_entity(entity)
@@ -142,7 +134,7 @@ class TableLoginFlowStore:
         pk = hash_secret(state)
 
         async def read(table: TableClient) -> Mapping[str, Any] | None:
-            return await _get_or_none(table, pk, self.ROW)
+            return await get_or_none(table, pk, self.ROW)
 
         entity = await self._tables.run("login_flows", read)
         if entity is None or entity.get("Used") or entity["ExpiresAt"] <= now:
@@ -152,7 +144,7 @@ class TableLoginFlowStore:
             await table.update_entity(
                 {"PartitionKey": pk, "RowKey": self.ROW, "Used": True},
                 mode=UpdateMode.MERGE,
-                etag=_etag(entity),
+                etag=etag_of(entity),
                 match_condition=MatchConditions.IfNotModified,
             )
 
@@ -180,17 +172,19 @@ class TableTokenCacheStore:
         """(serialised MSAL cache, etag), or None when the user has none (or it is unreadable)."""
 
         async def op(table: TableClient) -> Mapping[str, Any] | None:
-            return await _get_or_none(table, tenant_id, object_id)
+            return await get_or_none(table, tenant_id, object_id)
 
         entity = await self._tables.run("token_caches", op)
         if entity is None:
             return None
         try:
-            plain = self._box.open(bytes(entity["Cache"]), associated=self._aad(tenant_id, object_id))
+            plain = self._box.open(
+                bytes(entity["Cache"]), associated=self._aad(tenant_id, object_id)
+            )
         except DecryptionFailed:
             # Key rotated or row tampered with: treat as no cache (the user signs in again).
             return None
-        etag = _etag(entity)
+        etag = etag_of(entity)
         return plain.decode(), etag or ""
 
     async def put(self, *, tenant_id: str, object_id: str, cache: str, etag: str | None) -> str:
@@ -204,7 +198,10 @@ class TableTokenCacheStore:
 
         async def replace(table: TableClient) -> Mapping[str, Any]:
             return await table.update_entity(
-                entity, mode=UpdateMode.REPLACE, etag=etag, match_condition=MatchConditions.IfNotModified
+                entity,
+                mode=UpdateMode.REPLACE,
+                etag=etag,
+                match_condition=MatchConditions.IfNotModified,
             )
 
         try:

@@ -19,8 +19,10 @@ from azure.data.tables import UpdateMode
 from azure.data.tables.aio import TableClient
 
 from shared.adapters.tables.client import Tables
+from shared.adapters.tables.common import etag_of, get_or_none, without_none
 from shared.domain.errors import Conflict, NotFound
-from shared.domain.projects import Project, ProjectKey, SolutionRef
+from shared.domain.projects import Project, ProjectKey
+from shared.domain.solutions import SolutionRef
 
 ROW = "project"
 
@@ -42,17 +44,15 @@ def _to_entity(project: Project) -> dict[str, Any]:
         "Name": project.name,
         "CreatedAt": project.created_at,
         "CreatedBy": project.created_by,
-        "SolutionId": project.solution.solution_id if project.solution else None,
+        "SolutionId": project.solution.id if project.solution else None,
         "SolutionVersion": project.solution.version if project.solution else None,
     }
 
 
-def _from_entity(entity: dict[str, Any]) -> Project:
+def _from_entity(entity: Mapping[str, Any]) -> Project:
     solution = None
     if entity.get("SolutionId"):
-        solution = SolutionRef(
-            solution_id=entity["SolutionId"], version=int(entity["SolutionVersion"])
-        )
+        solution = SolutionRef(id=entity["SolutionId"], version=int(entity["SolutionVersion"]))
     created_at = entity["CreatedAt"]
     return Project(
         key=ProjectKey(
@@ -65,7 +65,7 @@ def _from_entity(entity: dict[str, Any]) -> Project:
         else datetime.fromisoformat(created_at),
         created_by=entity["CreatedBy"],
         solution=solution,
-        etag=entity.metadata.get("etag") if hasattr(entity, "metadata") else None,
+        etag=etag_of(entity),
     )
 
 
@@ -76,15 +76,11 @@ class TableProjectStore:
         self._tables = tables
 
     async def get(self, key: ProjectKey) -> Project | None:
-        async def op(table: TableClient) -> Project | None:
-            try:
-                return _from_entity(await table.get_entity(partition_key(key), ROW))
-            except ResourceNotFoundError as err:
-                if getattr(err, "error_code", None) == "TableNotFound":
-                    raise
-                return None
+        async def op(table: TableClient) -> Mapping[str, Any] | None:
+            return await get_or_none(table, partition_key(key), ROW)
 
-        return await self._tables.run("projects", op)
+        entity = await self._tables.run("projects", op)
+        return None if entity is None else _from_entity(entity)
 
     async def create_or_open(self, project: Project) -> tuple[Project, bool]:
         """Insert ``project`` unless its key exists; return the stored project and whether this
@@ -92,7 +88,7 @@ class TableProjectStore:
         entity = _to_entity(project)
 
         async def insert(table: TableClient) -> Mapping[str, Any]:
-            return await table.create_entity({k: v for k, v in entity.items() if v is not None})
+            return await table.create_entity(without_none(entity))
 
         try:
             meta = await self._tables.run("projects", insert)
@@ -111,7 +107,7 @@ class TableProjectStore:
 
         async def put(table: TableClient) -> Mapping[str, Any]:
             return await table.update_entity(
-                {k: v for k, v in entity.items() if v is not None},
+                without_none(entity),
                 mode=UpdateMode.REPLACE,
                 etag=project.etag,
                 match_condition=MatchConditions.IfNotModified,

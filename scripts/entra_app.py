@@ -1,0 +1,410 @@
+"""The cockpit's Entra ID app registration, created and kept up to date through Microsoft Graph.
+
+What it configures (and why):
+
+- a **Web** redirect URI ``https://<cockpit>/auth/callback`` (the BFF's auth-code callback);
+- delegated **Dynamics CRM** ``user_impersonation`` (Dataverse as the signed-in rep) and the OpenID
+  scopes MSAL always asks for (``openid profile offline_access`` on Microsoft Graph);
+- the **app role** ``Cockpit.Admin`` (users/groups; arrives in the ``roles`` claim);
+- an exposed scope ``access_as_user`` on ``api://<client id>`` for bearer-token clients, with v2
+  access tokens;
+- a **federated identity credential** that trusts the Function App's user-assigned managed
+  identity: issuer ``https://login.microsoftonline.com/<tenant>/v2.0``, subject = the identity's
+  principal (object) id, audience ``api://AzureADTokenExchange``
+  (https://learn.microsoft.com/entra/workload-id/workload-identity-federation-config-app-trust-managed-identity,
+  Graph: https://learn.microsoft.com/graph/api/application-post-federatedidentitycredentials).
+
+No client secret or certificate is ever added: the app proves itself with the managed identity's
+token (shared/adapters/entra_credentials.py). Every step is idempotent, so re-running ``azd up``
+converges instead of duplicating.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from scripts.azcli import NotFound
+
+__all__ = [
+    "ADMIN_ROLE_VALUE",
+    "API_SCOPE_VALUE",
+    "DYNAMICS_CRM_APP_ID",
+    "FIC_NAME",
+    "MICROSOFT_GRAPH_APP_ID",
+    "TOKEN_EXCHANGE_AUDIENCE",
+    "AppRegistration",
+    "GraphApi",
+    "SetupError",
+    "admin_consent_url",
+    "application_body",
+    "ensure_admin_assignment",
+    "ensure_application",
+    "ensure_federated_credential",
+    "ensure_redirect_uri",
+    "ensure_service_principal",
+    "federated_credential_body",
+    "get_application_by_app_id",
+    "grant_admin_consent",
+    "resolve_scope_ids",
+    "unique_name_for",
+]
+
+# Well-known first-party application ids (the same in every tenant).
+DYNAMICS_CRM_APP_ID = "00000007-0000-0000-c000-000000000000"
+MICROSOFT_GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
+
+ADMIN_ROLE_VALUE = "Cockpit.Admin"
+API_SCOPE_VALUE = "access_as_user"
+FIC_NAME = "cockpit-function-app-identity"
+TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange"
+
+# Delegated scopes per resource. The permission ids differ per resource and are looked up from
+# each resource's service principal (oauth2PermissionScopes) rather than hard-coded.
+REQUIRED_SCOPES: Mapping[str, tuple[str, ...]] = {
+    DYNAMICS_CRM_APP_ID: ("user_impersonation",),
+    MICROSOFT_GRAPH_APP_ID: ("openid", "profile", "offline_access"),
+}
+
+
+class GraphApi(Protocol):
+    """What these functions need from Microsoft Graph (``scripts.azcli.Graph`` in real use)."""
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Any: ...
+
+
+class SetupError(RuntimeError):
+    """Something the deployer has to fix; the message says what."""
+
+
+@dataclass(frozen=True)
+class AppRegistration:
+    """The ids of an application object (``object_id``) and its client id (``app_id``)."""
+
+    object_id: str
+    app_id: str
+    app_roles: tuple[Mapping[str, Any], ...] = ()
+
+    def role_id(self, role_value: str) -> str:
+        """The id of the app role with ``role_value`` (e.g. ``Cockpit.Admin``)."""
+        for role in self.app_roles:
+            if role.get("value") == role_value:
+                return str(role["id"])
+        raise SetupError(f"app role {role_value!r} is missing on application {self.app_id}")
+
+
+def unique_name_for(environment_name: str) -> str:
+    """The registration's ``uniqueName`` (an alternate key Graph upserts on) for an azd env."""
+    cleaned = "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in environment_name.lower())
+    return f"opportunity-cockpit-{cleaned}"
+
+
+def resolve_scope_ids(graph: GraphApi) -> dict[str, dict[str, str]]:
+    """``{resource app id: {scope value: permission id}}`` for REQUIRED_SCOPES."""
+    resolved: dict[str, dict[str, str]] = {}
+    for resource_app_id, wanted in REQUIRED_SCOPES.items():
+        answer = graph.request(
+            "GET",
+            f"/servicePrincipals?$filter=appId eq '{resource_app_id}'"
+            "&$select=id,appId,displayName,oauth2PermissionScopes",
+        )
+        principals = (answer or {}).get("value", [])
+        if not principals:
+            raise SetupError(
+                f"The service principal of {resource_app_id} is not in this tenant. For Dynamics "
+                "CRM this means no Dataverse/Dynamics 365 environment lives in the signed-in "
+                "tenant: run `az login --tenant <the Dynamics tenant>`."
+            )
+        scopes = {
+            str(s["value"]): str(s["id"]) for s in principals[0].get("oauth2PermissionScopes", [])
+        }
+        missing = [name for name in wanted if name not in scopes]
+        if missing:
+            raise SetupError(f"{resource_app_id} exposes no delegated permission {missing}")
+        resolved[resource_app_id] = {name: scopes[name] for name in wanted}
+    return resolved
+
+
+def application_body(
+    *,
+    display_name: str,
+    sign_in_audience: str,
+    scope_ids: Mapping[str, Mapping[str, str]],
+    existing: Mapping[str, Any] | None,
+    redirect_uris: Sequence[str] = (),
+) -> dict[str, Any]:
+    """The application object we want, merged with ``existing`` so that re-runs keep ids.
+
+    Graph refuses to drop an enabled app role or scope, so existing ones are kept as they are
+    (with their ids) and ours are only added when missing.
+    """
+    existing = existing or {}
+    roles = [dict(role) for role in existing.get("appRoles", [])]
+    if not any(role.get("value") == ADMIN_ROLE_VALUE for role in roles):
+        roles.append(
+            {
+                "id": str(uuid.uuid4()),
+                "value": ADMIN_ROLE_VALUE,
+                "displayName": "Cockpit administrator",
+                "description": "Configures solutions, criteria and the write-back field.",
+                "allowedMemberTypes": ["User"],
+                "isEnabled": True,
+            }
+        )
+    api = dict(existing.get("api") or {})
+    scopes = [dict(scope) for scope in api.get("oauth2PermissionScopes", [])]
+    if not any(scope.get("value") == API_SCOPE_VALUE for scope in scopes):
+        scopes.append(
+            {
+                "id": str(uuid.uuid4()),
+                "value": API_SCOPE_VALUE,
+                "type": "User",
+                "isEnabled": True,
+                "adminConsentDisplayName": "Use the Opportunity Cockpit",
+                "adminConsentDescription": "Lets a client call the Opportunity Cockpit API as the signed-in user.",
+                "userConsentDisplayName": "Use the Opportunity Cockpit",
+                "userConsentDescription": "Lets the app call the Opportunity Cockpit as you.",
+            }
+        )
+    ours = set(scope_ids)
+    required = [
+        dict(entry)
+        for entry in existing.get("requiredResourceAccess", [])
+        if entry.get("resourceAppId") not in ours
+    ]
+    for resource_app_id, scopes_by_name in scope_ids.items():
+        required.append(
+            {
+                "resourceAppId": resource_app_id,
+                "resourceAccess": [
+                    {"id": permission_id, "type": "Scope"}
+                    for permission_id in scopes_by_name.values()
+                ],
+            }
+        )
+    web = existing.get("web") or {}
+    uris = list(web.get("redirectUris", []))
+    uris += [uri for uri in redirect_uris if uri not in uris]
+    return {
+        "displayName": display_name,
+        "signInAudience": sign_in_audience,
+        "isFallbackPublicClient": False,
+        "appRoles": roles,
+        "api": {"requestedAccessTokenVersion": 2, "oauth2PermissionScopes": scopes},
+        "requiredResourceAccess": required,
+        "web": {
+            "redirectUris": uris,
+            # The BFF uses the auth-code flow only; no token comes back through the browser.
+            "implicitGrantSettings": {
+                "enableIdTokenIssuance": False,
+                "enableAccessTokenIssuance": False,
+            },
+        },
+    }
+
+
+_APP_SELECT = "$select=id,appId,displayName,appRoles,api,web,identifierUris,requiredResourceAccess"
+
+
+def _registration(app: Mapping[str, Any]) -> AppRegistration:
+    return AppRegistration(
+        object_id=str(app["id"]),
+        app_id=str(app["appId"]),
+        app_roles=tuple(app.get("appRoles", [])),
+    )
+
+
+def ensure_application(
+    graph: GraphApi,
+    *,
+    unique_name: str,
+    display_name: str,
+    sign_in_audience: str,
+    redirect_uris: Sequence[str] = (),
+) -> AppRegistration:
+    """Create or update the registration (Graph upsert on ``uniqueName``) and its App ID URI."""
+    # https://learn.microsoft.com/graph/api/application-upsert: PATCH with
+    # "Prefer: create-if-missing" creates (201) or updates (204) by the client-provided key.
+    key = f"/applications(uniqueName='{unique_name}')"
+    try:
+        existing = graph.request("GET", f"{key}?{_APP_SELECT}")
+    except NotFound:
+        existing = None
+    body = application_body(
+        display_name=display_name,
+        sign_in_audience=sign_in_audience,
+        scope_ids=resolve_scope_ids(graph),
+        existing=existing,
+        redirect_uris=redirect_uris,
+    )
+    graph.request("PATCH", key, body, {"Prefer": "create-if-missing"})
+    app = graph.request("GET", f"{key}?{_APP_SELECT}")
+    identifier = f"api://{app['appId']}"
+    if identifier not in app.get("identifierUris", []):
+        # Needs the app id, which exists only after creation: a second, small update.
+        graph.request(
+            "PATCH",
+            f"/applications/{app['id']}",
+            {"identifierUris": [*app.get("identifierUris", []), identifier]},
+        )
+    return _registration(app)
+
+
+def get_application_by_app_id(graph: GraphApi, app_id: str) -> AppRegistration:
+    """The registration with client id ``app_id`` (``/applications(appId='...')``)."""
+    try:
+        app = graph.request("GET", f"/applications(appId='{app_id}')?{_APP_SELECT}")
+    except NotFound:
+        raise SetupError(
+            f"No app registration with client id {app_id} in the signed-in tenant "
+            "(COCKPIT_CLIENT_ID). Run `azd hooks run preprovision` or fix the value."
+        ) from None
+    return _registration(app)
+
+
+def ensure_service_principal(graph: GraphApi, app_id: str) -> str:
+    """The enterprise application (service principal) of ``app_id``, created if missing."""
+    answer = graph.request("GET", f"/servicePrincipals?$filter=appId eq '{app_id}'&$select=id")
+    found = (answer or {}).get("value", [])
+    if found:
+        return str(found[0]["id"])
+    created = graph.request("POST", "/servicePrincipals", {"appId": app_id})
+    return str(created["id"])
+
+
+def ensure_redirect_uri(graph: GraphApi, app: AppRegistration, uri: str) -> bool:
+    """Add ``uri`` to the Web redirect URIs (keeping any others); True when it was added."""
+    current = graph.request("GET", f"/applications/{app.object_id}?$select=web")
+    uris = list(((current or {}).get("web") or {}).get("redirectUris", []))
+    if uri in uris:
+        return False
+    graph.request(
+        "PATCH",
+        f"/applications/{app.object_id}",
+        {
+            "web": {
+                "redirectUris": [*uris, uri],
+                "implicitGrantSettings": {
+                    "enableIdTokenIssuance": False,
+                    "enableAccessTokenIssuance": False,
+                },
+            }
+        },
+    )
+    return True
+
+
+def federated_credential_body(
+    *, tenant_id: str, principal_id: str, authority_host: str = "https://login.microsoftonline.com"
+) -> dict[str, Any]:
+    """The federated identity credential that trusts the managed identity's tokens."""
+    return {
+        "name": FIC_NAME,
+        "issuer": f"{authority_host.rstrip('/')}/{tenant_id}/v2.0",
+        "subject": principal_id,
+        "audiences": [TOKEN_EXCHANGE_AUDIENCE],
+        "description": "The Opportunity Cockpit Function App's user-assigned managed identity",
+    }
+
+
+def ensure_federated_credential(
+    graph: GraphApi,
+    app: AppRegistration,
+    *,
+    tenant_id: str,
+    principal_id: str,
+    authority_host: str = "https://login.microsoftonline.com",
+) -> str:
+    """Create or correct the managed-identity credential; returns "created", "updated" or "kept"."""
+    desired = federated_credential_body(
+        tenant_id=tenant_id, principal_id=principal_id, authority_host=authority_host
+    )
+    path = f"/applications/{app.object_id}/federatedIdentityCredentials"
+    listed = (graph.request("GET", path) or {}).get("value", [])
+    current = next((item for item in listed if item.get("name") == FIC_NAME), None)
+    if current is None:
+        graph.request("POST", path, desired)
+        return "created"
+    fields = ("issuer", "subject", "audiences")
+    if all(current.get(field) == desired[field] for field in fields):
+        return "kept"
+    # A re-created identity has a new principal id: point the credential at it.
+    graph.request("PATCH", f"{path}/{current['id']}", {field: desired[field] for field in fields})
+    return "updated"
+
+
+def ensure_admin_assignment(
+    graph: GraphApi, app: AppRegistration, *, service_principal_id: str, principal_id: str
+) -> bool:
+    """Assign ``Cockpit.Admin`` to a user or group; True when a new assignment was made."""
+    role_id = app.role_id(ADMIN_ROLE_VALUE)
+    path = f"/servicePrincipals/{service_principal_id}/appRoleAssignedTo"
+    assigned = (graph.request("GET", path) or {}).get("value", [])
+    if any(
+        a.get("principalId") == principal_id and a.get("appRoleId") == role_id for a in assigned
+    ):
+        return False
+    graph.request(
+        "POST",
+        path,
+        {"principalId": principal_id, "resourceId": service_principal_id, "appRoleId": role_id},
+    )
+    return True
+
+
+def grant_admin_consent(graph: GraphApi, *, service_principal_id: str) -> list[str]:
+    """Tenant-wide consent for the delegated scopes (needs an admin); returns what was granted.
+
+    https://learn.microsoft.com/graph/api/oauth2permissiongrant-post
+    """
+    granted: list[str] = []
+    for resource_app_id, scopes in REQUIRED_SCOPES.items():
+        answer = graph.request(
+            "GET", f"/servicePrincipals?$filter=appId eq '{resource_app_id}'&$select=id"
+        )
+        resource_id = str(answer["value"][0]["id"])
+        existing = graph.request(
+            "GET",
+            "/oauth2PermissionGrants?$filter="
+            f"clientId eq '{service_principal_id}' and resourceId eq '{resource_id}' "
+            "and consentType eq 'AllPrincipals'",
+        )
+        grants = (existing or {}).get("value", [])
+        wanted = " ".join(scopes)
+        if grants:
+            have = set(str(grants[0].get("scope", "")).split())
+            if set(scopes) <= have:
+                continue
+            graph.request(
+                "PATCH",
+                f"/oauth2PermissionGrants/{grants[0]['id']}",
+                {"scope": " ".join(sorted(have | set(scopes)))},
+            )
+        else:
+            graph.request(
+                "POST",
+                "/oauth2PermissionGrants",
+                {
+                    "clientId": service_principal_id,
+                    "consentType": "AllPrincipals",
+                    "resourceId": resource_id,
+                    "scope": wanted,
+                },
+            )
+        granted.append(f"{resource_app_id}: {wanted}")
+    return granted
+
+
+def admin_consent_url(
+    *, tenant_id: str, app_id: str, authority_host: str = "https://login.microsoftonline.com"
+) -> str:
+    """The URL an admin of ``tenant_id`` opens to consent for the whole tenant."""
+    return f"{authority_host.rstrip('/')}/{tenant_id}/adminconsent?client_id={app_id}"

@@ -1,0 +1,1 @@
+"""Entra ID simulator over real HTTP (simulator started as a subprocess)."""

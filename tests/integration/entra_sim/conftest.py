@@ -1,0 +1,90 @@
+"""One Entra ID simulator per test session: a subprocess on free ports with a fresh local CA.
+
+Each test starts from a reset simulator (sessions, codes, refresh tokens, settings, request log);
+signing keys survive resets, so key-rotation tests only rely on what they rotate themselves.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from devstack.process import ManagedProcess, free_port
+from devstack.tls import make_tls_files
+from tests.integration.entra_sim.helpers import REPO_ROOT, SEED_PATH, EntraSim
+
+_STARTUPS: list[float] = []
+
+
+def simulator_argv(*, https_port: int, http_port: int, tls_dir: object, org_url: str) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "devstack.entra",
+        "--seed",
+        str(SEED_PATH),
+        "--host",
+        "localhost",
+        "--https-port",
+        str(https_port),
+        "--http-port",
+        str(http_port),
+        "--tls-cert",
+        f"{tls_dir}/server.pem",
+        "--tls-key",
+        f"{tls_dir}/server.key",
+        "--resource",
+        f"dataverse={org_url}",
+    ]
+
+
+@pytest.fixture(scope="session")
+def entra_sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EntraSim]:
+    base = tmp_path_factory.mktemp("entra_sim")
+    tls = make_tls_files(base / "tls")
+    https_port, http_port, org_port = free_port(), free_port(), free_port()
+    org_url = f"https://localhost:{org_port}"
+    log = base / "entra.log"
+    process = ManagedProcess(
+        name="entra-simulator",
+        argv=simulator_argv(
+            https_port=https_port,
+            http_port=http_port,
+            tls_dir=tls.server_cert.parent,
+            org_url=org_url,
+        ),
+        log_path=log,
+        cwd=REPO_ROOT,
+        ready_url=f"https://localhost:{https_port}/_sim/health",
+        ca_file=tls.ca_cert,
+    )
+    started = time.perf_counter()
+    process.start(timeout=60)
+    startup = time.perf_counter() - started  # reported, never asserted
+    _STARTUPS.append(startup)
+    try:
+        yield EntraSim(
+            https=f"https://localhost:{https_port}",
+            http=f"http://localhost:{http_port}",
+            ca=tls.ca_cert,
+            org_url=org_url,
+            log=log,
+            startup_seconds=startup,
+        )
+    finally:
+        process.stop()
+
+
+@pytest.fixture
+def sim(entra_sim: EntraSim) -> EntraSim:
+    response = entra_sim.post("/_sim/reset")
+    assert response.status_code == 200, response.text
+    return entra_sim
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    for seconds in _STARTUPS:
+        terminalreporter.write_line(f"entra simulator: ready {seconds:.2f} s after spawn")

@@ -1,0 +1,341 @@
+"""In-memory fakes behind the ports, for unit tests of the services (integration tests use the
+real adapters against Azurite and the simulators)."""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from shared.domain.crm import (
+    BulkResult,
+    CrmCaller,
+    CrmIdentity,
+    FieldInfo,
+    FieldUpdate,
+    Opportunity,
+    OpportunityState,
+)
+from shared.domain.errors import Conflict, CrmRecordNotFound, NotFound, ReauthRequired
+from shared.domain.evaluations import Evaluation
+from shared.domain.identity import LoginResult, Session, TokenResult
+from shared.domain.org_settings import OrgSettings
+from shared.domain.orgs import CrmOrg
+from shared.domain.projects import Project, ProjectKey
+from shared.domain.solutions import Solution, builtin_solutions
+
+
+class FakeClock:
+    def __init__(self, start: datetime | None = None) -> None:
+        self.current = start or datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, **kwargs: float) -> None:
+        self.current += timedelta(**kwargs)
+
+
+class FakeSessions:
+    def __init__(self) -> None:
+        self.rows: dict[str, Session] = {}
+
+    async def get(self, id_hash: str) -> Session | None:
+        return self.rows.get(id_hash)
+
+    async def create(self, session: Session) -> None:
+        self.rows[session.id_hash] = session
+
+    async def touch(self, session: Session) -> None:
+        self.rows[session.id_hash] = session
+
+    async def delete(self, id_hash: str) -> None:
+        self.rows.pop(id_hash, None)
+
+
+class FakeFlows:
+    def __init__(self) -> None:
+        self.rows: dict[str, tuple[dict[str, Any], datetime, bool]] = {}
+
+    async def put(self, *, state: str, flow: Mapping[str, Any], expires_at: datetime) -> None:
+        self.rows[state] = (dict(flow), expires_at, False)
+
+    async def take(self, *, state: str, now: datetime) -> dict[str, Any] | None:
+        row = self.rows.get(state)
+        if row is None or row[2] or row[1] <= now:
+            return None
+        self.rows[state] = (row[0], row[1], True)
+        return copy.deepcopy(row[0])
+
+
+class FakeCaches:
+    def __init__(self) -> None:
+        self.rows: dict[tuple[str, str], tuple[str, str]] = {}
+
+    async def get(self, *, tenant_id: str, object_id: str) -> tuple[str, str] | None:
+        return self.rows.get((tenant_id, object_id))
+
+    async def put(self, *, tenant_id: str, object_id: str, cache: str, etag: str | None) -> str:
+        current = self.rows.get((tenant_id, object_id))
+        if (current is None) != (etag is None) or (current is not None and current[1] != etag):
+            raise Conflict("etag")
+        new = uuid.uuid4().hex
+        self.rows[(tenant_id, object_id)] = (cache, new)
+        return new
+
+
+@dataclass
+class FakeIdentity:
+    """Entra as the services see it: sign-ins produce the configured result."""
+
+    login: LoginResult | None = None
+    silent_fails: bool = False
+    calls: list[str] = field(default_factory=list)
+
+    async def start_login(
+        self,
+        *,
+        scopes: Sequence[str],
+        redirect_uri: str,
+        login_hint: str | None = None,
+        prompt: str | None = None,
+    ) -> dict[str, Any]:
+        self.calls.append("start_login")
+        state = uuid.uuid4().hex
+        return {
+            "state": state,
+            "auth_uri": f"https://login.example/authorize?state={state}",
+            "code_verifier": "v",
+            "nonce": "n",
+        }
+
+    async def finish_login(
+        self, *, flow: Mapping[str, Any], response: Mapping[str, str], cache: str | None
+    ) -> LoginResult:
+        self.calls.append("finish_login")
+        assert self.login is not None
+        return self.login
+
+    async def acquire_silent(
+        self, *, cache: str, home_account_id: str, tenant_id: str, scopes: Sequence[str]
+    ) -> TokenResult:
+        self.calls.append("silent")
+        if self.silent_fails:
+            raise ReauthRequired("no")
+        return TokenResult(access_token=f"at-for-{scopes[0]}", expires_at=9e9)
+
+    async def acquire_on_behalf_of(
+        self, *, assertion: str, tenant_id: str, scopes: Sequence[str]
+    ) -> TokenResult:
+        self.calls.append("obo")
+        return TokenResult(access_token="obo-token", expires_at=9e9)
+
+    async def acquire_for_app(self, *, tenant_id: str, scopes: Sequence[str]) -> TokenResult:
+        self.calls.append("app")
+        return TokenResult(access_token="app-token", expires_at=9e9)
+
+
+class FakeProjects:
+    def __init__(self) -> None:
+        self.rows: dict[ProjectKey, Project] = {}
+        self.ops = 0
+
+    async def get(self, key: ProjectKey) -> Project | None:
+        self.ops += 1
+        return self.rows.get(key)
+
+    async def create_or_open(self, project: Project) -> tuple[Project, bool]:
+        self.ops += 1
+        if project.key in self.rows:
+            return self.rows[project.key], False
+        stored = replace(project, etag=uuid.uuid4().hex)
+        self.rows[project.key] = stored
+        return stored, True
+
+    async def update(self, project: Project) -> Project:
+        self.ops += 1
+        current = self.rows.get(project.key)
+        if current is None:
+            raise NotFound("project")
+        if current.etag != project.etag:
+            raise Conflict("etag")
+        stored = replace(project, etag=uuid.uuid4().hex)
+        self.rows[project.key] = stored
+        return stored
+
+
+class FakeEvaluations:
+    def __init__(self) -> None:
+        self.rows: dict[ProjectKey, list[Evaluation]] = {}
+
+    async def add(self, key: ProjectKey, evaluation: Evaluation) -> None:
+        self.rows.setdefault(key, []).insert(0, evaluation)
+
+    async def record_writeback(self, key: ProjectKey, evaluation: Evaluation) -> None:
+        rows = self.rows[key]
+        for i, row in enumerate(rows):
+            if row.evaluation_id == evaluation.evaluation_id:
+                rows[i] = evaluation
+
+    async def latest(self, key: ProjectKey, *, limit: int = 20) -> list[Evaluation]:
+        return list(self.rows.get(key, []))[:limit]
+
+
+class FakeOrgSettings:
+    def __init__(self) -> None:
+        self.rows: dict[tuple[str, str], OrgSettings] = {}
+
+    async def get(self, *, tenant_id: str, org: str) -> OrgSettings:
+        return self.rows.get((tenant_id, org), OrgSettings(tenant_id=tenant_id, org=org))
+
+    async def save(self, settings: OrgSettings) -> OrgSettings:
+        current = self.rows.get((settings.tenant_id, settings.org))
+        if current is not None and current.etag != settings.etag:
+            raise Conflict("etag")
+        stored = replace(settings, etag=uuid.uuid4().hex)
+        self.rows[(settings.tenant_id, settings.org)] = stored
+        return stored
+
+
+class FakeSolutions:
+    def __init__(self) -> None:
+        self.custom: dict[str, list[Solution]] = {}
+
+    async def get(self, *, tenant_id: str, solution_id: str, version: int) -> Solution:
+        for s in [*self.custom.get(tenant_id, []), *builtin_solutions()]:
+            if s.id == solution_id and s.version == version:
+                return s
+        raise NotFound("solution", code="solution_not_found")
+
+    async def available(self, *, tenant_id: str) -> list[Solution]:
+        latest = {s.id: s for s in builtin_solutions()}
+        for s in self.custom.get(tenant_id, []):
+            if s.id not in latest or s.version > latest[s.id].version:
+                latest[s.id] = s
+        return list(latest.values())
+
+    async def publish(self, *, tenant_id: str, solution: Solution, by: str, at: datetime) -> None:
+        self.custom.setdefault(tenant_id, []).append(solution)
+
+
+def field_info(name: str = "closeprobability", **overrides: Any) -> FieldInfo:
+    values: dict[str, Any] = {
+        "logical_name": name,
+        "display_name": name,
+        "attribute_type": "Integer",
+        "is_valid_for_update": True,
+        "is_secured": False,
+        "is_custom": False,
+        "min_value": Decimal(0),
+        "max_value": Decimal(100),
+        "precision": None,
+    }
+    values.update(overrides)
+    return FieldInfo(**values)
+
+
+def opportunity(opportunity_id: str, **overrides: Any) -> Opportunity:
+    values: dict[str, Any] = {
+        "id": opportunity_id,
+        "name": "CRM rollout 2027",
+        "state": OpportunityState.OPEN,
+        "status_display": "In Progress",
+        "account_name": "Contoso Pharmaceuticals",
+        "customer_name": "Contoso Pharmaceuticals",
+        "owner_name": "Anna Adams",
+        "estimated_value": Decimal("120000"),
+        "estimated_value_display": "€120,000.00",
+        "estimated_close_date": None,
+        "estimated_close_date_display": "3/31/2027",
+        "sales_stage_display": "Qualify",
+        "pipeline_phase": "1-Qualify",
+        "probability": 20,
+        "extra_values": {},
+        "etag": 'W/"1"',
+    }
+    values.update(overrides)
+    return Opportunity(**values)
+
+
+class FakeCrm:
+    """A CRM with opportunities and field metadata; records every call, can be told to fail."""
+
+    def __init__(self) -> None:
+        self.opportunities: dict[str, Opportunity] = {}
+        self.fields: dict[str, FieldInfo] = {"closeprobability": field_info()}
+        self.calls: list[tuple[str, str]] = []
+        self.fail_next: dict[str, Exception] = {}
+        self.writes: list[tuple[str, str, object]] = []
+
+    def _maybe_fail(self, op: str) -> None:
+        error = self.fail_next.pop(op, None)
+        if error is not None:
+            raise error
+
+    async def get_opportunity(
+        self,
+        *,
+        org: CrmOrg,
+        opportunity_id: str,
+        caller: CrmCaller,
+        extra_fields: Sequence[str] = (),
+    ) -> Opportunity:
+        self.calls.append(("get", opportunity_id))
+        await caller.token(org.url)
+        self._maybe_fail("get")
+        found = self.opportunities.get(opportunity_id)
+        if found is None:
+            raise CrmRecordNotFound("deleted")
+        return found
+
+    async def write_number(
+        self,
+        *,
+        org: CrmOrg,
+        opportunity_id: str,
+        field: str,
+        value: int | float | Decimal,
+        caller: CrmCaller,
+        etag: str | None = None,
+    ) -> None:
+        self.calls.append(("patch", opportunity_id))
+        self._maybe_fail("patch")
+        self.writes.append((opportunity_id, field, value))
+        current = self.opportunities[opportunity_id]
+        if field == "closeprobability":
+            self.opportunities[opportunity_id] = replace(current, probability=int(value))
+        else:
+            self.opportunities[opportunity_id] = replace(
+                current, extra_values={**current.extra_values, field: Decimal(str(value))}
+            )
+
+    async def field_info(self, *, org: CrmOrg, field: str, caller: CrmCaller) -> FieldInfo:
+        self.calls.append(("field", field))
+        if field not in self.fields:
+            raise CrmRecordNotFound("no such attribute")
+        return self.fields[field]
+
+    async def numeric_fields(self, *, org: CrmOrg, caller: CrmCaller) -> list[FieldInfo]:
+        self.calls.append(("fields", "*"))
+        return [
+            f for f in self.fields.values() if f.numeric_kind is not None and f.is_valid_for_update
+        ]
+
+    async def who_am_i(self, *, org: CrmOrg, caller: CrmCaller) -> CrmIdentity:
+        return CrmIdentity(user_id="u", business_unit_id="b", organization_id="o")
+
+    async def access_rights(
+        self, *, org: CrmOrg, opportunity_id: str, user_id: str, caller: CrmCaller
+    ) -> frozenset[str]:
+        return frozenset({"ReadAccess", "WriteAccess"})
+
+    async def write_many(
+        self, *, org: CrmOrg, updates: Sequence[FieldUpdate], caller: CrmCaller
+    ) -> list[BulkResult]:
+        return [
+            BulkResult(opportunity_id=u.opportunity_id, status=204, error=None) for u in updates
+        ]

@@ -1,0 +1,1 @@
+"""Entra ID simulator logic, in memory (no HTTP)."""
