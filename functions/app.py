@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from functions import api, auth, health
+from functions import api, api_cockpit, auth, cockpit_pages, health
 from functions.errors import install_error_handlers
 from functions.middleware import CorrelationMiddleware, SecurityHeadersMiddleware
 from functions.pages import STATIC_DIR
@@ -50,6 +50,8 @@ def create_app(*, settings: Settings | None = None, container: Container | None 
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(api.router)
+    app.include_router(api_cockpit.router)
+    app.include_router(cockpit_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     # Outermost last: correlation ids must wrap everything, including the security headers.
     app.add_middleware(SecurityHeadersMiddleware, frame_ancestors=settings.frame_ancestors)

@@ -27,6 +27,7 @@ from functions.security import (
     session_cookie_value,
     set_cookie,
 )
+from shared.domain.errors import Forbidden, NotSignedIn
 
 router = APIRouter(prefix="/auth", include_in_schema=False)
 
@@ -80,6 +81,31 @@ async def logout(request: Request, principal: Writer) -> Response:
     response = Response(status_code=204)
     clear_cookie(response, SESSION_COOKIE)
     clear_cookie(response, EMBED_COOKIE, partitioned=True)
+    return response
+
+
+@router.post("/embed/session", status_code=204)
+async def embed_session(request: Request) -> Response:
+    """Inside the Dynamics iframe, after the Storage Access API granted this frame access to the
+    cockpit's own (first-party) session cookie: copy that session into a ``Partitioned`` cookie,
+    which browsers keep in the Dynamics partition even when third-party cookies are blocked.
+
+    Nothing crosses browser contexts here: the session comes from this browser's own cookie, which
+    the browser only sent because the user granted storage access in this very frame. The request
+    must come from our own page (Origin) and carry a custom header (so a cross-site page cannot
+    send it without a CORS preflight we never approve)."""
+    container = container_of(request)
+    if request.headers.get("origin") != container.settings.public_base_url:
+        raise Forbidden("request from a foreign or missing Origin", code="csrf_failed")
+    if request.headers.get("x-cockpit-embed") != "1":
+        raise Forbidden("missing embed header", code="csrf_failed")
+    session_id = request.cookies.get(SESSION_COOKIE)
+    if not session_id:
+        raise NotSignedIn("no first-party session visible in this frame")
+    await container.auth.resolve_session(session_id)  # valid, unexpired, not revoked
+    response = Response(status_code=204)
+    remaining = container.settings.session_absolute_hours * 3600
+    set_cookie(response, EMBED_COOKIE, session_id, max_age=remaining, partitioned=True)
     return response
 
 

@@ -106,8 +106,12 @@ def _page_sign_in(request: Request, exc: e.CockpitError) -> Response | None:
         return None
     if not isinstance(exc, e.NotSignedIn | e.ReauthRequired):
         return None
-    if request.url.path.startswith(("/auth/", "/embed")):
-        return None  # the embedded tab renders its own sign-in (Entra refuses to be framed)
+    if request.url.path.startswith("/embed"):
+        # Inside the Dynamics iframe: never send anyone to Entra (it refuses to be framed, and a
+        # redirect there would loop). Offer the embedded sign-in and the new-tab path instead.
+        return embed_sign_in_page(request, exc)
+    if request.url.path.startswith("/auth/"):
+        return None
     principal = getattr(request.state, "principal", None)
     created = getattr(principal, "session_created_at", None)
     now = request.app.state.container.clock.now()
@@ -122,6 +126,28 @@ def _page_sign_in(request: Request, exc: e.CockpitError) -> Response | None:
         )
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return RedirectResponse(f"/auth/login?next={quote(target, safe='')}", status_code=303)
+
+
+def embed_sign_in_page(request: Request, exc: e.CockpitError) -> Response:
+    lang = request_lang(request)
+    path, query = request.url.path, request.url.query
+    if path == "/embed":
+        new_tab = f"/launch?{query}"
+    else:
+        new_tab = path.removeprefix("/embed") + (f"?{query}" if query else "")
+    reason = t("reauth_required", lang) if isinstance(exc, e.ReauthRequired) else None
+    return render(
+        request,
+        "embed_signin.html",
+        {
+            "embedded": True,
+            "new_tab_url": new_tab,
+            # The sign-in itself runs in a top-level window and ends on a "you may close this" page.
+            "login_url": f"/auth/login?next={quote('/auth/done', safe='')}&lang={lang}",
+            "reason": reason,
+        },
+        status=200,
+    )
 
 
 async def _cockpit_error(request: Request, exc: Exception) -> Response:

@@ -145,6 +145,156 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "en": "You just signed in, but the cockpit still cannot get access to Dynamics 365 for you ({detail}). Ask your administrator whether the app has consent for Dynamics 365.",
         "de": "Sie haben sich gerade angemeldet, aber das Cockpit erhält für Sie weiterhin keinen Zugriff auf Dynamics 365 ({detail}). Fragen Sie Ihre Administration, ob die App die Zustimmung für Dynamics 365 hat.",
     },
+    # --- pages --------------------------------------------------------------------------------
+    "home_title": {"en": "Opportunity Cockpit", "de": "Opportunity Cockpit"},
+    "home_intro": {
+        "en": "Open an opportunity in Dynamics 365 and click “Open Cockpit”, or use the Cockpit tab on the opportunity form.",
+        "de": "Öffnen Sie eine Verkaufschance in Dynamics 365 und klicken Sie auf „Cockpit öffnen“, oder nutzen Sie den Cockpit-Tab im Formular.",
+    },
+    "admin_settings": {"en": "Administration", "de": "Administration"},
+    "open_in_new_tab": {"en": "Open in new tab", "de": "In neuem Tab öffnen"},
+    "opportunity": {"en": "Opportunity", "de": "Verkaufschance"},
+    "account": {"en": "Account", "de": "Firma"},
+    "owner": {"en": "Owner", "de": "Besitzer"},
+    "est_revenue": {"en": "Est. revenue", "de": "Voraussichtlicher Umsatz"},
+    "est_close_date": {"en": "Est. close date", "de": "Voraussichtliches Abschlussdatum"},
+    "sales_stage": {"en": "Sales stage", "de": "Verkaufsphase"},
+    "status": {"en": "Status", "de": "Status"},
+    "crm_probability": {
+        "en": "Probability in Dynamics 365",
+        "de": "Wahrscheinlichkeit in Dynamics 365",
+    },
+    "target_value": {
+        "en": "Target field {field} in Dynamics 365",
+        "de": "Zielfeld {field} in Dynamics 365",
+    },
+    "closed_badge": {"en": "Closed", "de": "Geschlossen"},
+    "choose_solution": {"en": "Choose a qualification model", "de": "Qualifizierungsmodell wählen"},
+    "choose_solution_intro": {
+        "en": "This is the first time the cockpit opens this opportunity. Choose the model to qualify it with.",
+        "de": "Das Cockpit öffnet diese Verkaufschance zum ersten Mal. Wählen Sie das Modell, mit dem sie qualifiziert wird.",
+    },
+    "use_solution": {"en": "Use this model", "de": "Dieses Modell verwenden"},
+    "criteria_count": {"en": "{count} criteria", "de": "{count} Kriterien"},
+    "reassign_solution": {"en": "Change model (admin)", "de": "Modell ändern (Admin)"},
+    "qualification": {"en": "Qualification", "de": "Qualifizierung"},
+    "solution_version": {"en": "{name}, version {version}", "de": "{name}, Version {version}"},
+    "evaluate": {"en": "Calculate and save", "de": "Berechnen und speichern"},
+    "evaluating": {"en": "Saving…", "de": "Wird gespeichert…"},
+    "not_answered": {"en": "not answered", "de": "nicht beantwortet"},
+    "win_probability": {"en": "Win probability", "de": "Gewinnwahrscheinlichkeit"},
+    "no_evaluation_yet": {
+        "en": "No evaluation yet. Answer the criteria and click “Calculate and save”.",
+        "de": "Noch keine Bewertung. Beantworten Sie die Kriterien und klicken Sie auf „Berechnen und speichern“.",
+    },
+    "explanation": {"en": "Why this probability", "de": "Warum diese Wahrscheinlichkeit"},
+    "criterion": {"en": "Criterion", "de": "Kriterium"},
+    "answer": {"en": "Answer", "de": "Antwort"},
+    "weight": {"en": "Weight", "de": "Gewichtung"},
+    "points": {"en": "Points", "de": "Punkte"},
+    "knockout_active": {
+        "en": "Knock-out: “{answer}” caps the probability at {cap} %.",
+        "de": "K.-o.-Kriterium: „{answer}“ begrenzt die Wahrscheinlichkeit auf {cap} %.",
+    },
+    "answered_of": {
+        "en": "{answered} of {total} criteria answered",
+        "de": "{answered} von {total} Kriterien beantwortet",
+    },
+    "history": {"en": "History", "de": "Verlauf"},
+    "history_when": {"en": "When", "de": "Wann"},
+    "history_by": {"en": "By", "de": "Von"},
+    "history_you": {"en": "you", "de": "Ihnen"},
+    "history_colleague": {"en": "a colleague", "de": "einem Kollegen"},
+    "history_model": {"en": "Model", "de": "Modell"},
+    "trend_up": {"en": "up", "de": "gestiegen"},
+    "trend_down": {"en": "down", "de": "gesunken"},
+    "trend_flat": {"en": "unchanged", "de": "unverändert"},
+    "trend_new": {"en": "first evaluation", "de": "erste Bewertung"},
+    "writeback": {"en": "Dynamics 365", "de": "Dynamics 365"},
+    "wb_written": {
+        "en": "{value} was written to “{field}” in Dynamics 365. The opportunity form shows it after a refresh.",
+        "de": "{value} wurde in „{field}“ in Dynamics 365 geschrieben. Das Verkaufschancen-Formular zeigt den Wert nach dem Aktualisieren.",
+    },
+    "wb_written_embedded": {
+        "en": "{value} was written to “{field}” in Dynamics 365; the form is being refreshed.",
+        "de": "{value} wurde in „{field}“ in Dynamics 365 geschrieben; das Formular wird aktualisiert.",
+    },
+    "wb_unchanged": {
+        "en": "Dynamics 365 already shows {value} in “{field}”: nothing to write.",
+        "de": "Dynamics 365 zeigt in „{field}“ bereits {value}: nichts zu schreiben.",
+    },
+    "wb_skipped_closed": {
+        "en": "The opportunity is closed (won or lost), so {value} was not written to Dynamics 365. The evaluation is saved.",
+        "de": "Die Verkaufschance ist geschlossen (gewonnen oder verloren), daher wurde {value} nicht in Dynamics 365 geschrieben. Die Bewertung ist gespeichert.",
+    },
+    "wb_retrying": {
+        "en": "Dynamics 365 is busy, so the value was not written yet. The evaluation is saved; try “Write again” in a minute.",
+        "de": "Dynamics 365 ist ausgelastet, der Wert wurde noch nicht geschrieben. Die Bewertung ist gespeichert; versuchen Sie „Erneut schreiben“ in einer Minute.",
+    },
+    "wb_failed": {
+        "en": "The evaluation is saved, but it was not written to Dynamics 365: {reason}",
+        "de": "Die Bewertung ist gespeichert, wurde aber nicht in Dynamics 365 geschrieben: {reason}",
+    },
+    "wb_pending": {
+        "en": "Not written to Dynamics 365 yet.",
+        "de": "Noch nicht in Dynamics 365 geschrieben.",
+    },
+    "write_again": {"en": "Write again", "de": "Erneut schreiben"},
+    "admin_title": {"en": "Cockpit administration", "de": "Cockpit-Administration"},
+    "admin_org": {"en": "Dynamics 365 organisation {org}", "de": "Dynamics-365-Organisation {org}"},
+    "admin_target_field": {
+        "en": "Field that receives the probability",
+        "de": "Feld, das die Wahrscheinlichkeit erhält",
+    },
+    "admin_closed_policy": {
+        "en": "When the opportunity is closed",
+        "de": "Wenn die Verkaufschance geschlossen ist",
+    },
+    "policy_skip": {"en": "Do not write (recommended)", "de": "Nicht schreiben (empfohlen)"},
+    "policy_write": {"en": "Write anyway", "de": "Trotzdem schreiben"},
+    "admin_save": {"en": "Save", "de": "Speichern"},
+    "admin_saved": {"en": "Saved.", "de": "Gespeichert."},
+    "field_type_range": {"en": "{type}, {min}–{max}", "de": "{type}, {min}–{max}"},
+    "field_secured_warning": {
+        "en": "secured: only users with a field security profile can write it",
+        "de": "geschützt: nur Benutzer mit Feldsicherheitsprofil können es schreiben",
+    },
+    "field_refused": {"en": "cannot be used: {reasons}", "de": "nicht verwendbar: {reasons}"},
+    "admin_metadata_error": {
+        "en": "The field list could not be read from Dynamics 365: {reason}",
+        "de": "Die Feldliste konnte nicht aus Dynamics 365 gelesen werden: {reason}",
+    },
+    "admin_current_missing": {
+        "en": "The configured field “{field}” no longer exists or cannot be used. Choose another one.",
+        "de": "Das eingestellte Feld „{field}“ existiert nicht mehr oder ist nicht verwendbar. Wählen Sie ein anderes.",
+    },
+    "no_solution": {
+        "en": "Choose a qualification model first.",
+        "de": "Wählen Sie zuerst ein Qualifizierungsmodell.",
+    },
+    "not_an_opportunity": {
+        "en": "The cockpit works with opportunities only (this record is a “{typename}”).",
+        "de": "Das Cockpit arbeitet nur mit Verkaufschancen (dieser Datensatz ist vom Typ „{typename}“).",
+    },
+    "embed_sign_in_title": {"en": "Sign in to the cockpit", "de": "Am Cockpit anmelden"},
+    "embed_sign_in_intro": {
+        "en": "The cockpit needs you to sign in with your Microsoft 365 account.",
+        "de": "Das Cockpit benötigt Ihre Anmeldung mit Ihrem Microsoft-365-Konto.",
+    },
+    "embed_sign_in_button": {"en": "Sign in", "de": "Anmelden"},
+    "embed_continue": {"en": "Continue", "de": "Weiter"},
+    "embed_popup_hint": {
+        "en": "A sign-in window opened. When it says you are signed in, come back here and click “Continue”.",
+        "de": "Ein Anmeldefenster wurde geöffnet. Wenn es meldet, dass Sie angemeldet sind, kehren Sie hierher zurück und klicken Sie auf „Weiter“.",
+    },
+    "embed_blocked": {
+        "en": "Your browser does not let the cockpit use your sign-in inside Dynamics 365 (third-party storage is blocked or access was denied). Use “Open in new tab” instead.",
+        "de": "Ihr Browser erlaubt dem Cockpit nicht, Ihre Anmeldung innerhalb von Dynamics 365 zu nutzen (Speicher von Drittanbietern ist blockiert oder der Zugriff wurde verweigert). Nutzen Sie stattdessen „In neuem Tab öffnen“.",
+    },
+    "embed_still_signed_out": {
+        "en": "You are not signed in yet. Finish the sign-in in the other window, then click “Continue” again.",
+        "de": "Sie sind noch nicht angemeldet. Schließen Sie die Anmeldung im anderen Fenster ab und klicken Sie dann erneut auf „Weiter“.",
+    },
     # --- qualification --------------------------------------------------------------------------
     "invalid_solution": {
         "en": "The solution is not valid: {detail}",
@@ -205,3 +355,15 @@ def t(key: str, lang: Lang, params: Mapping[str, object] | None = None) -> str:
     entry = MESSAGES.get(key) or MESSAGES["error"]
     text = entry.get(lang) or entry["en"]
     return text.format_map(_Blank(params or {})).strip()
+
+
+def fmt_number(value: object, lang: Lang) -> str:
+    """A number as people in ``lang`` write it (German: decimal comma)."""
+    text = format(value, "f") if not isinstance(value, str) else value
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text.replace(".", ",") if lang == "de" else text
+
+
+def fmt_percent(value: object, lang: Lang) -> str:
+    return f"{fmt_number(value, lang)} %" if lang == "de" else f"{fmt_number(value, lang)}%"

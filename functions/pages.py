@@ -13,7 +13,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from functions.i18n import Lang, lang_from, t
+from functions.i18n import Lang, fmt_number, fmt_percent, lang_from, t
 
 _TEMPLATES = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
@@ -30,7 +30,7 @@ _env = Environment(
 def request_lang(request: Request) -> Lang:
     """The page language: set by the route (e.g. from Dynamics' ``userlcid``), else from the
     ``userlcid`` query parameter, else ``Accept-Language``."""
-    lang = getattr(request.state, "lang", None)
+    lang = getattr(request.state, "lang", None) or request.query_params.get("lang")
     if lang == "de":
         return "de"
     if lang == "en":
@@ -49,6 +49,8 @@ def render(
     values: dict[str, Any] = {
         "lang": lang,
         "t": lambda key, **params: t(key, lang, params),
+        "pct": lambda value: fmt_percent(value, lang),
+        "num": lambda value: fmt_number(value, lang),
         "principal": principal,
         "csrf_token": principal.csrf_token if principal is not None else None,
         "embedded": False,

@@ -18,25 +18,37 @@ import httpx
 
 from shared.adapters.clock import SystemClock
 from shared.adapters.crypto import SecretBox
+from shared.adapters.dataverse.gateway import DataverseGateway
+from shared.adapters.dataverse.retry import RetryPolicy
 from shared.adapters.entra.bearer import BearerVerifier, JwksCache
 from shared.adapters.entra.msal_adapter import MsalIdentityProvider
 from shared.adapters.tables.client import StorageOpCounter, TableConnection, Tables
+from shared.adapters.tables.evaluations import TableEvaluationStore
 from shared.adapters.tables.identity import (
     TableLoginFlowStore,
     TableSessionStore,
     TableTokenCacheStore,
 )
+from shared.adapters.tables.org_settings import TableOrgSettingsStore
+from shared.adapters.tables.outbox import TableOutboxStore
 from shared.adapters.tables.projects import TableProjectStore
+from shared.adapters.tables.solutions import TableSolutionStore
 from shared.ports import (
     BearerTokenVerifier,
     Clock,
+    CrmGateway,
+    EvaluationStore,
     IdentityProvider,
     LoginFlowStore,
+    OrgSettingsStore,
+    OutboxStore,
     ProjectStore,
     SessionStore,
+    SolutionStore,
     TokenCacheStore,
 )
 from shared.services.auth import AuthConfig, AuthService
+from shared.services.cockpit import CockpitService
 from shared.settings import Settings
 
 
@@ -50,12 +62,14 @@ class Container:
         clock: Clock | None = None,
         storage_counter: StorageOpCounter | None = None,
         identity: IdentityProvider | None = None,
+        crm: CrmGateway | None = None,
         outbound_transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.settings = settings
         self.clock: Clock = clock or SystemClock()
         self.storage_counter = storage_counter or StorageOpCounter()
         self._identity_override = identity
+        self._crm_override = crm
         self._transport = outbound_transport
         self._closers: list[Any] = []
 
@@ -144,6 +158,52 @@ class Container:
                 session_absolute=timedelta(hours=s.session_absolute_hours),
             ),
         )
+
+    # --- CRM and the journey ----------------------------------------------------------------------
+    @cached_property
+    def crm(self) -> CrmGateway:
+        if self._crm_override is not None:
+            return self._crm_override
+        s = self.settings
+        return DataverseGateway(
+            client=self.http,
+            policy=RetryPolicy(
+                max_attempts=s.dataverse_max_attempts,
+                retry_after_cap=s.dataverse_retry_after_cap_seconds,
+                deadline_seconds=s.dataverse_deadline_seconds,
+                per_user_concurrency=s.dataverse_per_user_concurrency,
+            ),
+        )
+
+    @cached_property
+    def evaluations(self) -> EvaluationStore:
+        return TableEvaluationStore(self.tables)
+
+    @cached_property
+    def solutions(self) -> SolutionStore:
+        return TableSolutionStore(self.tables)
+
+    @cached_property
+    def org_settings(self) -> OrgSettingsStore:
+        return TableOrgSettingsStore(self.tables)
+
+    @cached_property
+    def cockpit(self) -> CockpitService:
+        return CockpitService(
+            orgs=self.settings.orgs,
+            projects=self.projects,
+            evaluations=self.evaluations,
+            solutions=self.solutions,
+            org_settings=self.org_settings,
+            crm=self.crm,
+            auth=self.auth,
+            clock=self.clock,
+            outbox=self.outbox,
+        )
+
+    @cached_property
+    def outbox(self) -> OutboxStore:
+        return TableOutboxStore(self.tables)
 
     @cached_property
     def bearer(self) -> BearerTokenVerifier:

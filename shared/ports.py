@@ -19,7 +19,7 @@ from shared.domain.crm import (
     FieldUpdate,
     Opportunity,
 )
-from shared.domain.evaluations import Evaluation
+from shared.domain.evaluations import Evaluation, OutboxItem
 from shared.domain.identity import LoginResult, Principal, Session, TokenResult
 from shared.domain.org_settings import OrgSettings
 from shared.domain.orgs import CrmOrg
@@ -206,3 +206,21 @@ class SolutionStore(Protocol):
     async def publish(
         self, *, tenant_id: str, solution: Solution, by: str, at: datetime
     ) -> None: ...
+
+
+class OutboxStore(Protocol):
+    async def put(self, item: OutboxItem) -> None:
+        """Queue (or replace) the project's pending background write-back."""
+        ...
+
+    async def due(self, *, now: datetime, limit: int = 50) -> list[OutboxItem]: ...
+
+    async def reschedule(self, item: OutboxItem, *, next_attempt_at: datetime) -> None: ...
+
+    async def remove(self, item: OutboxItem) -> None: ...
+
+
+class Purgeable(Protocol):
+    async def purge_expired(self, *, now: datetime) -> int:
+        """Delete records whose expiry has passed; returns how many."""
+        ...

@@ -45,3 +45,22 @@ class Evaluation:
 
     def with_writeback(self, outcome: WritebackOutcome) -> Evaluation:
         return replace(self, writeback=outcome)
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """A write-back to retry in the background (Dynamics was busy or unavailable). One per
+    project: a newer evaluation replaces an older pending one, since only the newest value matters.
+    The retry is made by the app itself *on behalf of* the rep (``CallerObjectId``), so Dynamics
+    still applies the rep's own privileges."""
+
+    tenant_id: str
+    org: str
+    opportunity_id: str
+    evaluation_id: str
+    evaluator: str
+    probability: Decimal
+    attempts: int
+    next_attempt_at: datetime
+    created_at: datetime
+    etag: str | None = None

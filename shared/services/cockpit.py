@@ -12,6 +12,7 @@ import logging
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 
 from shared.domain.crm import Opportunity
@@ -28,7 +29,7 @@ from shared.domain.errors import (
     InvalidInput,
     NotFound,
 )
-from shared.domain.evaluations import Evaluation, WritebackOutcome, WritebackStatus
+from shared.domain.evaluations import Evaluation, OutboxItem, WritebackOutcome, WritebackStatus
 from shared.domain.identity import Principal
 from shared.domain.org_settings import DEFAULT_TARGET_FIELD, OrgSettings
 from shared.domain.orgs import CrmOrg
@@ -48,6 +49,7 @@ from shared.ports import (
     CrmGateway,
     EvaluationStore,
     OrgSettingsStore,
+    OutboxStore,
     ProjectStore,
     SolutionStore,
 )
@@ -56,6 +58,11 @@ from shared.services.auth import AuthService
 log = logging.getLogger("cockpit.journey")
 
 HISTORY_LIMIT = 20
+# Background write-back retries: 2, 4, 8 … minutes, at most an hour apart, then give up (the
+# evaluation says so and the rep can "Write again").
+OUTBOX_FIRST_DELAY = timedelta(minutes=2)
+OUTBOX_MAX_DELAY = timedelta(hours=1)
+OUTBOX_MAX_ATTEMPTS = 10
 
 
 @dataclass(frozen=True)
@@ -102,6 +109,7 @@ class CockpitService:
         crm: CrmGateway,
         auth: AuthService,
         clock: Clock,
+        outbox: OutboxStore | None = None,
     ) -> None:
         self._orgs = tuple(orgs)
         self._projects = projects
@@ -111,6 +119,7 @@ class CockpitService:
         self._crm = crm
         self._auth = auth
         self._clock = clock
+        self._outbox = outbox
 
     # --- orgs ---------------------------------------------------------------------------------------
     def org_for(self, principal: Principal, org_name: str | None) -> CrmOrg:
@@ -230,6 +239,13 @@ class CockpitService:
             else None,
         )
 
+    async def history(
+        self, *, principal: Principal, org: CrmOrg, opportunity_id: str
+    ) -> list[Evaluation]:
+        """The evaluations, newest first; no CRM call."""
+        project = await self._project(principal, org, opportunity_id)
+        return await self._evaluations.latest(project.key, limit=HISTORY_LIMIT)
+
     # --- solutions ----------------------------------------------------------------------------------
     async def assign_solution(
         self,
@@ -323,6 +339,7 @@ class CockpitService:
         )
         evaluation = evaluation.with_writeback(outcome)
         await self._evaluations.record_writeback(project.key, evaluation)
+        await self._queue_if_busy(project.key, evaluation)
         return EvaluationResult(
             evaluation=evaluation, score=score, previous=history[0].probability if history else None
         )
@@ -346,7 +363,93 @@ class CockpitService:
         )
         updated = newest.with_writeback(outcome)
         await self._evaluations.record_writeback(project.key, updated)
+        await self._queue_if_busy(project.key, updated)
         return updated
+
+    # --- background retries ------------------------------------------------------------------------
+    async def _queue_if_busy(self, key: ProjectKey, evaluation: Evaluation) -> None:
+        if self._outbox is None or evaluation.writeback.status is not WritebackStatus.RETRYING:
+            return
+        now = self._clock.now()
+        await self._outbox.put(
+            OutboxItem(
+                tenant_id=key.tenant_id,
+                org=key.org,
+                opportunity_id=key.opportunity_id,
+                evaluation_id=evaluation.evaluation_id,
+                evaluator=evaluation.evaluator,
+                probability=evaluation.probability,
+                attempts=0,
+                next_attempt_at=now + OUTBOX_FIRST_DELAY,
+                created_at=now,
+            )
+        )
+
+    async def process_outbox(self) -> dict[str, int]:
+        """The timer's job: retry queued write-backs as the app, on behalf of each rep
+        (``CallerObjectId``), so Dynamics still applies the rep's privileges. Only the project's
+        newest evaluation is ever written; older queued values are dropped."""
+        assert self._outbox is not None
+        now = self._clock.now()
+        counts = {"written": 0, "rescheduled": 0, "dropped": 0, "finished": 0}
+        for item in await self._outbox.due(now=now):
+            org = next(
+                (o for o in self._orgs if o.tenant_id == item.tenant_id and o.name == item.org),
+                None,
+            )
+            key = ProjectKey.parse(
+                tenant_id=item.tenant_id, org=item.org, opportunity_id=item.opportunity_id
+            )
+            newest = await self._evaluations.latest(key, limit=1)
+            current = newest[0] if newest else None
+            if (
+                org is None
+                or current is None
+                or current.evaluation_id != item.evaluation_id
+                or current.writeback.status
+                not in (WritebackStatus.RETRYING, WritebackStatus.PENDING)
+            ):
+                await self._outbox.remove(item)
+                counts["dropped"] += 1
+                continue
+            settings = await self._settings.get(tenant_id=item.tenant_id, org=item.org)
+            app = Principal(kind="app", tenant_id=item.tenant_id, object_id="cockpit-background")
+            try:
+                outcome = await self.write_back(
+                    principal=app,
+                    org=org,
+                    key=key,
+                    probability=item.probability,
+                    settings=settings,
+                    impersonate=item.evaluator,
+                )
+            except Exception as err:  # e.g. the app's own credential failed: retry later
+                log.warning(
+                    "background write-back failed",
+                    extra={"fields": {"error": err.__class__.__name__}},
+                )
+                outcome = self._outcome(
+                    WritebackStatus.RETRYING,
+                    settings.target_field,
+                    item.probability,
+                    "crm_unavailable",
+                )
+            if (
+                outcome.status is WritebackStatus.RETRYING
+                and item.attempts + 1 < OUTBOX_MAX_ATTEMPTS
+            ):
+                delay = min(OUTBOX_FIRST_DELAY * 2 ** (item.attempts + 1), OUTBOX_MAX_DELAY)
+                await self._outbox.reschedule(item, next_attempt_at=now + delay)
+                counts["rescheduled"] += 1
+                continue
+            if outcome.status is WritebackStatus.RETRYING:
+                outcome = self._outcome(
+                    WritebackStatus.FAILED, settings.target_field, item.probability, outcome.code
+                )
+            await self._evaluations.record_writeback(key, current.with_writeback(outcome))
+            await self._outbox.remove(item)
+            counts["written" if outcome.status is WritebackStatus.WRITTEN else "finished"] += 1
+        return counts
 
     async def write_back(
         self,
@@ -461,7 +564,7 @@ class CockpitService:
             info = await self._crm.field_info(
                 org=org, field=field, caller=self._auth.caller(caller_principal, org)
             )
-        except CrmRecordNotFound:
+        except (CrmRecordNotFound, ConfigurationInvalid):  # no such column
             return None
         return check_target_field(info)
 

@@ -34,13 +34,18 @@ USERS = {u["username"].split("@")[0]: u for u in SEED["users"]}
 
 
 @contextmanager
-def running_stack(state_dir: Path, *, with_crm_demo: bool = False) -> Iterator[Stack]:
+def running_stack(
+    state_dir: Path, *, with_crm_demo: bool = False, with_app: bool = False
+) -> Iterator[Stack]:
+    """The stack on free ports with in-memory Azurite. ``with_app`` runs the cockpit as a child
+    process exactly like ``make run`` does; otherwise tests serve it in-process (``live_app``) on
+    ``stack.config.ports.app``, the port the demo CRM page points its button and iframe at."""
     stack = Stack(
         StackConfig(
             ports=StackPorts.free(),
             state_dir=state_dir,
             persist_storage=False,
-            with_app=False,
+            with_app=with_app,
             with_crm_demo=with_crm_demo,
         )
     )
@@ -80,8 +85,8 @@ class LiveApp:
 
 
 @contextmanager
-def live_app(stack: Stack, **overrides: Any) -> Iterator[LiveApp]:
-    port = free_port()
+def live_app(stack: Stack, *, port: int | None = None, **overrides: Any) -> Iterator[LiveApp]:
+    port = port or free_port()
     container_overrides = overrides.pop("container_overrides", {})
     settings = stack_settings(stack, app_port=port, **overrides)
     container = build_container(settings, **container_overrides)

@@ -102,6 +102,9 @@ class TableSessionStore:
 
         await self._tables.run("sessions", op)
 
+    async def purge_expired(self, *, now: datetime) -> int:
+        return await _purge(self._tables, "sessions", now=now)
+
 
 class TableLoginFlowStore:
     ROW = "flow"
@@ -128,6 +131,9 @@ class TableLoginFlowStore:
             await self._tables.run("login_flows", op)
         except ResourceExistsError:
             raise Conflict("login state collision") from None
+
+    async def purge_expired(self, *, now: datetime) -> int:
+        return await _purge(self._tables, "login_flows", now=now)
 
     async def take(self, *, state: str, now: datetime) -> dict[str, Any] | None:
         """The flow for ``state`` if it exists, is unexpired and unused — and mark it used."""
@@ -209,3 +215,19 @@ class TableTokenCacheStore:
         except (ResourceExistsError, ResourceModifiedError, ResourceNotFoundError):
             raise Conflict("token cache changed concurrently") from None
         return str(meta.get("etag", ""))
+
+
+async def _purge(tables: Tables, logical: str, *, now: datetime) -> int:
+    """Delete every row of ``logical`` whose ``ExpiresAt`` has passed (the clean-up timer)."""
+
+    async def op(table: TableClient) -> int:
+        deleted = 0
+        query = table.query_entities(
+            "ExpiresAt lt @now", parameters={"now": now}, select=["PartitionKey", "RowKey"]
+        )
+        async for entity in query:
+            await table.delete_entity(entity["PartitionKey"], entity["RowKey"])
+            deleted += 1
+        return deleted
+
+    return await tables.run(logical, op)

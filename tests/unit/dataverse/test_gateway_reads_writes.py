@@ -1,0 +1,439 @@
+"""DataverseGateway request shapes and mapping, over httpx.MockTransport."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import httpx
+import pytest
+
+from shared.domain.crm import FieldUpdate, OpportunityState
+from shared.domain.errors import (
+    CrmAccessDenied,
+    CrmBusy,
+    CrmConflict,
+    CrmRecordClosed,
+    CrmRecordNotFound,
+    InvalidInput,
+    ReauthRequired,
+)
+from tests.unit.dataverse.helpers import (
+    OPP,
+    ORG,
+    USER,
+    caller,
+    collection,
+    error,
+    json_response,
+    make_gateway,
+    opportunity_row,
+)
+
+BEN_OPP = "0aa00000-0000-4000-8000-000000000003"
+
+
+def query_of(request: httpx.Request) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(urlsplit(str(request.url)).query).items()}
+
+
+async def test_cockpit_read_is_one_request_with_select_expand_and_annotations() -> None:
+    gateway, recorder, _ = make_gateway(lambda r: collection([opportunity_row()]))
+
+    opp = await gateway.get_opportunity(org=ORG, opportunity_id=OPP, caller=caller())
+
+    assert len(recorder.requests) == 1
+    request = recorder.requests[0]
+    assert request.method == "GET"
+    assert unquote(request.url.path) == "/api/data/v9.2/opportunities"
+    query = query_of(request)
+    assert query["$select"].split(",")[:3] == ["name", "closeprobability", "estimatedvalue"]
+    assert "_ownerid_value" in query["$select"].split(",")
+    assert query["$expand"] == "parentaccountid($select=name)"
+    assert query["$filter"] == f"opportunityid eq {OPP}"
+    headers = request.headers
+    assert headers["Authorization"] == f"Bearer token-for-{ORG.url}"
+    assert headers["OData-MaxVersion"] == "4.0" and headers["OData-Version"] == "4.0"
+    assert headers["If-None-Match"] == "null"
+    assert headers["Accept"] == "application/json"
+    assert "OData.Community.Display.V1.FormattedValue" in headers["Prefer"]
+    assert "Microsoft.Dynamics.CRM.globalmetadataversion" in headers["Prefer"]
+    assert "CallerObjectId" not in headers
+
+    assert opp.id == OPP
+    assert opp.name == "CRM rollout 2027"
+    assert opp.state is OpportunityState.OPEN
+    assert opp.status_display == "In Progress"
+    assert opp.account_name == "Contoso Pharmaceuticals"
+    assert opp.customer_name == "Contoso Pharmaceuticals"
+    assert opp.owner_name == "Anna Adams"
+    assert opp.estimated_value == Decimal("120000.5")
+    assert opp.estimated_value_display == "€120,000.00"
+    assert opp.estimated_close_date == date(2027, 3, 31)
+    assert opp.estimated_close_date_display == "3/31/2027"
+    assert opp.sales_stage_display == "Qualify"
+    assert opp.pipeline_phase == "1-Qualify"
+    assert opp.probability == 20
+    assert opp.etag == 'W/"1000021"'
+    assert opp.metadata_version == "5000000"
+    assert opp.extra_values == {}
+
+
+async def test_extra_fields_are_selected_once_and_returned_as_exact_decimals() -> None:
+    row = opportunity_row(cockpit_winprobability=12.35, cockpit_securedscore=None)
+    gateway, recorder, _ = make_gateway(lambda r: collection([row]))
+
+    opp = await gateway.get_opportunity(
+        org=ORG,
+        opportunity_id=OPP.upper(),
+        caller=caller(),
+        extra_fields=[
+            "cockpit_winprobability",
+            "cockpit_securedscore",
+            "closeprobability",
+            "cockpit_winprobability",
+        ],
+    )
+
+    select = query_of(recorder.requests[0])["$select"].split(",")
+    assert select.count("cockpit_winprobability") == 1 and select.count("closeprobability") == 1
+    assert opp.extra_values == {
+        "cockpit_winprobability": Decimal("12.35"),
+        "cockpit_securedscore": None,
+    }
+
+
+@pytest.mark.parametrize("state, expected", [(1, OpportunityState.WON), (2, OpportunityState.LOST)])
+async def test_state_comes_from_statecode(state: int, expected: OpportunityState) -> None:
+    gateway, _, _ = make_gateway(lambda r: collection([opportunity_row(statecode=state)]))
+    opp = await gateway.get_opportunity(org=ORG, opportunity_id=OPP, caller=caller())
+    assert opp.state is expected and opp.state.closed
+
+
+@pytest.mark.parametrize(
+    "follow_up, expected",
+    [
+        (
+            error(404, "0x80040217", f"opportunity With Id = {OPP} Does Not Exist"),
+            CrmRecordNotFound,
+        ),
+        (
+            error(403, "0x80048306", "Principal with id = … does not have ReadAccess"),
+            CrmAccessDenied,
+        ),
+    ],
+)
+async def test_empty_query_is_explained_by_one_retrieve(
+    follow_up: httpx.Response, expected: type
+) -> None:
+    answers = iter([collection([]), follow_up])
+    gateway, recorder, _ = make_gateway(lambda r: next(answers))
+
+    with pytest.raises(expected):
+        await gateway.get_opportunity(org=ORG, opportunity_id=OPP, caller=caller())
+
+    assert len(recorder.requests) == 2
+    assert unquote(recorder.requests[1].url.path) == f"/api/data/v9.2/opportunities({OPP})"
+
+
+@pytest.mark.parametrize("bad", ["not-a-guid", "", "0aa00000-0000-4000-8000-00000000000Z"])
+async def test_bad_ids_are_refused_before_any_request(bad: str) -> None:
+    gateway, recorder, _ = make_gateway(lambda r: collection([]))
+    with pytest.raises(InvalidInput):
+        await gateway.get_opportunity(org=ORG, opportunity_id=bad, caller=caller())
+    with pytest.raises(InvalidInput):
+        await gateway.write_number(
+            org=ORG, opportunity_id=bad, field="closeprobability", value=1, caller=caller()
+        )
+    assert recorder.requests == []
+
+
+@pytest.mark.parametrize("field", ["Name", "x;drop", "a b", "_ownerid_value)", ""])
+async def test_bad_column_names_are_refused(field: str) -> None:
+    gateway, recorder, _ = make_gateway(lambda r: collection([]))
+    with pytest.raises(InvalidInput):
+        await gateway.get_opportunity(
+            org=ORG, opportunity_id=OPP, caller=caller(), extra_fields=[field]
+        )
+    with pytest.raises(InvalidInput):
+        await gateway.write_number(
+            org=ORG, opportunity_id=OPP, field=field, value=1, caller=caller()
+        )
+    assert recorder.requests == []
+
+
+@pytest.mark.parametrize(
+    "value, literal",
+    [
+        (55, "55"),
+        (Decimal("12.345"), "12.345"),
+        (Decimal("1E+2"), "100"),
+        (Decimal("0.1000000000000000000001"), "0.1000000000000000000001"),
+        (0.5, "0.5"),
+    ],
+)
+async def test_write_is_one_patch_with_if_match_star_and_exact_value(
+    value: int | float | Decimal, literal: str
+) -> None:
+    gateway, recorder, _ = make_gateway(lambda r: httpx.Response(204))
+
+    await gateway.write_number(
+        org=ORG, opportunity_id=OPP, field="cockpit_winprobability", value=value, caller=caller()
+    )
+
+    assert len(recorder.requests) == 1
+    request = recorder.requests[0]
+    assert request.method == "PATCH"
+    assert unquote(request.url.path) == f"/api/data/v9.2/opportunities({OPP})"
+    assert request.headers["If-Match"] == "*"
+    assert request.headers["Content-Type"].startswith("application/json")
+    assert request.content.decode() == f'{{"cockpit_winprobability": {literal}}}'
+    assert json.loads(request.content) is not None
+
+
+async def test_write_with_etag_sends_it() -> None:
+    gateway, recorder, _ = make_gateway(lambda r: httpx.Response(204))
+    await gateway.write_number(
+        org=ORG,
+        opportunity_id=OPP,
+        field="closeprobability",
+        value=40,
+        caller=caller(),
+        etag='W/"777"',
+    )
+    assert recorder.requests[0].headers["If-Match"] == 'W/"777"'
+
+
+@pytest.mark.parametrize("value", [True, float("nan"), float("inf"), Decimal("NaN"), "12"])
+async def test_write_refuses_non_numbers(value: Any) -> None:
+    gateway, recorder, _ = make_gateway(lambda r: httpx.Response(204))
+    with pytest.raises(InvalidInput):
+        await gateway.write_number(
+            org=ORG, opportunity_id=OPP, field="closeprobability", value=value, caller=caller()
+        )
+    assert recorder.requests == []
+
+
+async def test_impersonation_sends_caller_object_id() -> None:
+    gateway, recorder, _ = make_gateway(lambda r: httpx.Response(204))
+    rep = "a11ce000-0000-4000-8000-000000000001"
+    await gateway.write_number(
+        org=ORG,
+        opportunity_id=OPP,
+        field="closeprobability",
+        value=1,
+        caller=caller("app", impersonate=rep),
+    )
+    assert recorder.requests[0].headers["CallerObjectId"] == rep
+
+
+async def test_token_is_fetched_for_the_org_url_on_every_attempt() -> None:
+    resources: list[str] = []
+
+    async def token(resource: str) -> str:
+        resources.append(resource)
+        return f"t{len(resources)}"
+
+    from shared.domain.crm import CrmCaller
+
+    answers = iter([error(503, "0x80040216"), httpx.Response(204)])
+    gateway, recorder, _ = make_gateway(lambda r: next(answers))
+    await gateway.write_number(
+        org=ORG,
+        opportunity_id=OPP,
+        field="closeprobability",
+        value=1,
+        caller=CrmCaller(key="k", token=token),
+    )
+    assert resources == [ORG.url, ORG.url]
+    assert [r.headers["Authorization"] for r in recorder.requests] == ["Bearer t1", "Bearer t2"]
+    # Both attempts carry the same correlation id.
+    ids = {r.headers["x-ms-client-request-id"] for r in recorder.requests}
+    assert len(ids) == 1
+
+
+async def test_token_failures_propagate_without_a_request() -> None:
+    async def token(resource: str) -> str:
+        raise ReauthRequired("silent acquisition failed")
+
+    from shared.domain.crm import CrmCaller
+
+    gateway, recorder, _ = make_gateway(lambda r: httpx.Response(204))
+    with pytest.raises(ReauthRequired):
+        await gateway.who_am_i(org=ORG, caller=CrmCaller(key="k", token=token))
+    assert recorder.requests == []
+
+
+async def test_who_am_i_and_access_rights() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        path = unquote(request.url.path)
+        if path.endswith("WhoAmI()"):
+            return json_response(
+                200, {"UserId": USER, "BusinessUnitId": "b", "OrganizationId": "o"}
+            )
+        assert "RetrievePrincipalAccess(Target=@tid)" in path
+        assert (
+            unquote(request.url.query.decode())
+            == f"@tid={{'@odata.id':'opportunities({BEN_OPP})'}}"
+        )
+        return json_response(200, {"AccessRights": "ReadAccess, WriteAccess, AppendAccess"})
+
+    gateway, _, _ = make_gateway(handler)
+    identity = await gateway.who_am_i(org=ORG, caller=caller())
+    assert (identity.user_id, identity.business_unit_id, identity.organization_id) == (
+        USER,
+        "b",
+        "o",
+    )
+    rights = await gateway.access_rights(
+        org=ORG, opportunity_id=BEN_OPP, user_id=USER, caller=caller()
+    )
+    assert rights == {"ReadAccess", "WriteAccess", "AppendAccess"}
+
+
+async def test_access_rights_none_is_the_empty_set() -> None:
+    gateway, _, _ = make_gateway(lambda r: json_response(200, {"AccessRights": "None"}))
+    assert (
+        await gateway.access_rights(org=ORG, opportunity_id=OPP, user_id=USER, caller=caller())
+        == frozenset()
+    )
+
+
+async def test_update_multiple_body_keeps_exact_decimals_and_merges_per_record() -> None:
+    gateway, recorder, _ = make_gateway(lambda r: httpx.Response(204))
+    await gateway.update_multiple(
+        org=ORG,
+        updates=[
+            FieldUpdate(OPP, "cockpit_winprobability", Decimal("33.30")),
+            FieldUpdate(OPP, "closeprobability", 33),
+            FieldUpdate(BEN_OPP, "closeprobability", 10),
+        ],
+        caller=caller(),
+    )
+    request = recorder.requests[0]
+    assert request.method == "POST"
+    assert unquote(request.url.path).endswith(
+        "/opportunities/Microsoft.Dynamics.CRM.UpdateMultiple"
+    )
+    text = request.content.decode()
+    assert '"cockpit_winprobability": 33.30' in text
+    body = json.loads(text)
+    assert body["Targets"] == [
+        {
+            "@odata.type": "Microsoft.Dynamics.CRM.opportunity",
+            "opportunityid": OPP,
+            "cockpit_winprobability": 33.3,
+            "closeprobability": 33,
+        },
+        {
+            "@odata.type": "Microsoft.Dynamics.CRM.opportunity",
+            "opportunityid": BEN_OPP,
+            "closeprobability": 10,
+        },
+    ]
+
+
+async def test_update_multiple_failure_is_a_domain_error() -> None:
+    gateway, _, _ = make_gateway(lambda r: error(403, "0x80048306"))
+    with pytest.raises(CrmAccessDenied):
+        await gateway.update_multiple(
+            org=ORG, updates=[FieldUpdate(OPP, "closeprobability", 1)], caller=caller()
+        )
+
+
+def batch_answer(parts: list[tuple[int, str]]) -> httpx.Response:
+    lines: list[str] = []
+    for status, body in parts:
+        lines += [
+            "--batchresponse_x",
+            "Content-Type: application/http",
+            "Content-Transfer-Encoding: binary",
+            "",
+            f"HTTP/1.1 {status} Whatever",
+            "Content-Type: application/json; odata.metadata=minimal",
+            "OData-Version: 4.0",
+            "",
+            body,
+        ]
+    lines += ["--batchresponse_x--", ""]
+    return httpx.Response(
+        200,
+        content="\r\n".join(lines).encode(),
+        headers={"Content-Type": "multipart/mixed; boundary=batchresponse_x"},
+    )
+
+
+async def test_write_many_uses_batch_with_continue_on_error_and_reports_each_update() -> None:
+    closed = '{"error":{"code":"0x80040265","message":"closed","@Microsoft.PowerApps.CDS.ErrorDetails.SubErrorCode":"4711"}}'
+    answer = batch_answer(
+        [
+            (204, ""),
+            (403, '{"error":{"code":"0x80048306","message":"no"}}'),
+            (
+                412,
+                '{"error":{"code":"","message":"The version of the existing record doesn\'t match"}}',
+            ),
+            (400, closed),
+        ]
+    )
+    gateway, recorder, _ = make_gateway(lambda r: answer)
+    updates = [
+        FieldUpdate(OPP, "closeprobability", 10),
+        FieldUpdate(BEN_OPP, "closeprobability", 10),
+        FieldUpdate(OPP, "cockpit_winprobability", Decimal("1.25"), etag='W/"1"'),
+        FieldUpdate("0aa00000-0000-4000-8000-000000000004", "closeprobability", 10),
+        FieldUpdate("bogus", "closeprobability", 10),
+    ]
+
+    results = await gateway.write_many(org=ORG, updates=updates, caller=caller())
+
+    assert len(recorder.requests) == 1
+    request = recorder.requests[0]
+    assert unquote(request.url.path) == "/api/data/v9.2/$batch"
+    assert request.headers["Prefer"] == "odata.continue-on-error"
+    assert request.headers["Content-Type"].startswith("multipart/mixed; boundary=")
+    body = request.content.decode()
+    assert body.count("PATCH /api/data/v9.2/opportunities(") == 4
+    assert 'If-Match: W/"1"' in body and '{"cockpit_winprobability": 1.25}' in body
+    assert [r.status for r in results] == [204, 403, 412, 400, 400]
+    assert results[0].error is None
+    assert isinstance(results[1].error, CrmAccessDenied)
+    assert isinstance(results[2].error, CrmConflict)
+    assert isinstance(results[3].error, CrmRecordClosed)
+    assert isinstance(results[4].error, InvalidInput)
+    assert [r.opportunity_id for r in results] == [u.opportunity_id for u in updates]
+
+
+async def test_write_many_chunks_and_reports_whole_batch_failures_per_update() -> None:
+    answers = iter(
+        [
+            batch_answer([(204, ""), (204, "")]),
+            error(429, "0x80072322", headers={"Retry-After": "2"}),
+        ]
+    )
+    from shared.adapters.dataverse import RetryPolicy
+    from tests.unit.dataverse.helpers import FakeClock
+
+    clock = FakeClock()
+    policy = RetryPolicy(max_attempts=1, sleep=clock.sleep, rand=lambda: 0.5)
+    gateway, recorder, _ = make_gateway(
+        lambda r: next(answers), clock=clock, policy=policy, batch_size=2
+    )
+    updates = [FieldUpdate(OPP, "closeprobability", n) for n in (1, 2, 3)]
+
+    results = await gateway.write_many(org=ORG, updates=updates, caller=caller())
+
+    assert len(recorder.requests) == 2
+    assert [r.status for r in results] == [204, 204, 429]
+    assert isinstance(results[2].error, CrmBusy) and results[2].error.retry_after == 2
+
+
+def test_the_gateway_implements_the_port() -> None:
+    from shared.adapters.dataverse import DataverseGateway
+    from shared.ports import CrmGateway
+
+    gateway: CrmGateway = DataverseGateway(client=httpx.AsyncClient())  # checked by mypy
+    assert isinstance(gateway, DataverseGateway)
