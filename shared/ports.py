@@ -108,6 +108,10 @@ class HealthProbe(Protocol):
 class SessionStore(Protocol):
     async def get(self, id_hash: str) -> Session | None: ...
 
+    async def purge_expired(self, *, now: datetime) -> int:
+        """Delete sessions past their absolute expiry; returns how many."""
+        ...
+
     async def create(self, session: Session) -> None: ...
 
     async def touch(self, session: Session) -> None:
@@ -119,6 +123,8 @@ class SessionStore(Protocol):
 
 class LoginFlowStore(Protocol):
     async def put(self, *, state: str, flow: Mapping[str, Any], expires_at: datetime) -> None: ...
+
+    async def purge_expired(self, *, now: datetime) -> int: ...
 
     async def take(self, *, state: str, now: datetime) -> dict[str, Any] | None:
         """Return and consume the flow (single use); None if unknown, used or expired."""
@@ -218,9 +224,3 @@ class OutboxStore(Protocol):
     async def reschedule(self, item: OutboxItem, *, next_attempt_at: datetime) -> None: ...
 
     async def remove(self, item: OutboxItem) -> None: ...
-
-
-class Purgeable(Protocol):
-    async def purge_expired(self, *, now: datetime) -> int:
-        """Delete records whose expiry has passed; returns how many."""
-        ...

@@ -56,6 +56,12 @@ class FakeSessions:
     async def delete(self, id_hash: str) -> None:
         self.rows.pop(id_hash, None)
 
+    async def purge_expired(self, *, now: datetime) -> int:
+        expired = [k for k, v in self.rows.items() if v.expires_at < now]
+        for k in expired:
+            del self.rows[k]
+        return len(expired)
+
 
 class FakeFlows:
     def __init__(self) -> None:
@@ -63,6 +69,12 @@ class FakeFlows:
 
     async def put(self, *, state: str, flow: Mapping[str, Any], expires_at: datetime) -> None:
         self.rows[state] = (dict(flow), expires_at, False)
+
+    async def purge_expired(self, *, now: datetime) -> int:
+        expired = [k for k, v in self.rows.items() if v[1] < now]
+        for k in expired:
+            del self.rows[k]
+        return len(expired)
 
     async def take(self, *, state: str, now: datetime) -> dict[str, Any] | None:
         row = self.rows.get(state)

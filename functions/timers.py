@@ -1,0 +1,54 @@
+"""Timer functions, registered on the same FunctionApp as the HTTP app (one worker, one container).
+
+- ``writeback_retry`` (every 2 minutes): retries write-backs Dynamics was too busy for, as the app
+  on behalf of each rep (``CallerObjectId``), newest evaluation only.
+- ``expiry_cleanup`` (hourly): deletes expired sessions and sign-in flows.
+
+Schedules are NCRONTAB with seconds; only one instance runs a given timer when the app scales out.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import azure.functions as func
+
+from shared.bootstrap import Container
+from shared.observability import correlation_id, new_correlation_id
+
+log = logging.getLogger("cockpit.timers")
+
+
+def timers(container: Container) -> func.Blueprint:
+    bp = func.Blueprint()  # type: ignore[no-untyped-call]
+
+    @bp.function_name("writeback_retry")
+    @bp.timer_trigger(
+        arg_name="timer", schedule="0 */2 * * * *", run_on_startup=False, use_monitor=True
+    )
+    async def writeback_retry(timer: func.TimerRequest) -> None:
+        token = correlation_id.set(new_correlation_id())
+        try:
+            counts = await container.cockpit.process_outbox()
+            log.info("write-back retries", extra={"fields": counts})
+        finally:
+            correlation_id.reset(token)
+
+    @bp.function_name("expiry_cleanup")
+    @bp.timer_trigger(
+        arg_name="timer", schedule="0 17 * * * *", run_on_startup=False, use_monitor=True
+    )
+    async def expiry_cleanup(timer: func.TimerRequest) -> None:
+        token = correlation_id.set(new_correlation_id())
+        try:
+            now = container.clock.now()
+            sessions = await container.sessions.purge_expired(now=now)
+            flows = await container.login_flows.purge_expired(now=now)
+            log.info(
+                "expired records removed",
+                extra={"fields": {"sessions": sessions, "login_flows": flows}},
+            )
+        finally:
+            correlation_id.reset(token)
+
+    return bp
