@@ -1,0 +1,191 @@
+"""`make bench`: timing ratios measured in one run on this machine. Never asserted — these machines
+are noisy — only printed, with the goals from DESIGN.md §8 for comparison.
+
+1. Launch-open throughput: opening an existing project through the whole app (session read +
+   project point read + routing, cookies, headers) against Azurite, versus the same project point
+   read alone. Goal ≥ 0.4 (a launch does two point reads, so 0.5 is the ceiling).
+2. Cold import of ``function_app`` versus importing exactly the third-party modules it pulls in.
+   Goal ≤ 1.15× (no network or disk I/O at import, little work of our own).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from functions.app import create_app
+from functions.security import SESSION_COOKIE
+from shared.bootstrap import build_container
+from shared.domain.identity import Session, hash_secret, new_csrf_token, new_session_id
+from shared.domain.projects import Project, ProjectKey
+from shared.settings import load_settings
+from tests.support.azurite import running_azurite, unique_prefix
+
+REPO = Path(__file__).resolve().parents[2]
+TENANT = "c0a7b2e1-5d4f-4c8a-9e21-3b6f0d9a1c01"
+CONCURRENCY = 16
+ROUNDS = 3
+N = 800
+
+
+async def _launch_ratio(connection_string: str) -> tuple[float, float]:
+    settings = load_settings(
+        storage_connection_string=connection_string, table_prefix=unique_prefix()
+    )
+    container = build_container(settings)
+    app = create_app(container=container)
+    now = datetime.now(UTC)
+    session_id = new_session_id()
+    await container.sessions.create(
+        Session(
+            id_hash=hash_secret(session_id),
+            tenant_id=TENANT,
+            object_id="bench",
+            roles=frozenset(),
+            home_account_id="bench.t",
+            csrf_token=new_csrf_token(),
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + timedelta(hours=12),
+        )
+    )
+    opportunity = str(uuid.uuid4())
+    key = ProjectKey.parse(tenant_id=TENANT, org="contoso", opportunity_id=opportunity)
+    await container.projects.create_or_open(
+        Project(
+            key=key, project_id=uuid.uuid4().hex, name="bench", created_at=now, created_by="bench"
+        )
+    )
+
+    # The app is driven as the Functions worker / uvicorn drive it: one ASGI call per request, with
+    # no HTTP client in between (a client's own cost is not the app's, and the point reads below
+    # have none either).
+    headers = [(b"host", b"localhost"), (b"cookie", f"{SESSION_COOKIE}={session_id}".encode())]
+    query = f"id={opportunity}&orgname=contoso&typename=opportunity".encode()
+
+    async def launch_once() -> None:
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "GET",
+            "scheme": "http",
+            "path": "/launch",
+            "raw_path": b"/launch",
+            "query_string": query,
+            "root_path": "",
+            "headers": headers,
+            "server": ("localhost", 80),
+            "client": ("127.0.0.1", 50000),
+        }
+        sent: list[dict[str, Any]] = []
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        await app(scope, receive, send)  # type: ignore[arg-type]
+        assert sent[0]["status"] == 303, sent
+
+    async def launches(n: int) -> None:
+        await _run(n, launch_once)
+
+    async def point_reads(n: int) -> None:
+        async def one() -> None:
+            assert await container.projects.get(key) is not None
+
+        await _run(n, one)
+
+    await launches(50)  # warm up both paths
+    await point_reads(50)
+    launch_rates, read_rates = [], []
+    for _ in range(ROUNDS):
+        launch_rates.append(N / await _timed(launches(N)))
+        read_rates.append(N / await _timed(point_reads(N)))
+    await container.aclose()
+    return statistics.median(launch_rates), statistics.median(read_rates)
+
+
+async def _run(n: int, one: Callable[[], Awaitable[None]]) -> None:
+    semaphore = asyncio.Semaphore(CONCURRENCY)
+
+    async def guarded() -> None:
+        async with semaphore:
+            await one()
+
+    await asyncio.gather(*(guarded() for _ in range(n)))
+
+
+async def _timed(coro: Awaitable[None]) -> float:
+    start = time.perf_counter()
+    await coro
+    return time.perf_counter() - start
+
+
+def _import_seconds(code: str, runs: int = 7) -> float:
+    """Minimum wall time of a fresh interpreter running ``code`` (the minimum is the least noisy)."""
+    best = float("inf")
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True, capture_output=True)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def _third_party_modules() -> list[str]:
+    """Every non-project module that importing ``function_app`` loads, in load order."""
+    probe = (
+        "import sys, json; before = list(sys.modules); import function_app; "
+        "ours = ('function_app', 'functions', 'shared', 'devstack', 'tests'); "
+        "print(json.dumps([m for m in sys.modules if m not in before and not m.startswith(ours)]))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], cwd=REPO, check=True, capture_output=True, text=True
+    )
+    names: list[str] = json.loads(out.stdout.strip().splitlines()[-1])
+    return names
+
+
+def _baseline_code(modules: list[str]) -> str:
+    # Some modules only import as a side effect of their parent; skip what cannot be imported alone.
+    return (
+        "import importlib\n"
+        f"for name in {modules!r}:\n"
+        "    try:\n        importlib.import_module(name)\n    except Exception:\n        pass\n"
+    )
+
+
+def main() -> int:
+    print("Opportunity Cockpit — make bench (ratios from one run; not assertions)\n")
+    with tempfile.TemporaryDirectory() as tmp, running_azurite(Path(tmp)) as azurite:
+        launch_rate, read_rate = asyncio.run(_launch_ratio(azurite.connection_string))
+    ratio = launch_rate / read_rate
+    print(
+        f"1. launch-open throughput: {launch_rate:8.0f} launches/s vs {read_rate:8.0f} point reads/s"
+    )
+    print(f"   ratio {ratio:.2f}  (goal >= 0.40; 0.50 is the ceiling: a launch is two point reads)")
+
+    modules = _third_party_modules()
+    deps = _import_seconds(_baseline_code(modules))
+    ours = _import_seconds("import function_app")
+    print(
+        f"\n2. cold import: function_app {ours * 1000:.0f} ms vs its {len(modules)} dependency modules alone {deps * 1000:.0f} ms"
+    )
+    print(f"   ratio {ours / deps:.2f}x  (goal <= 1.15x)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
