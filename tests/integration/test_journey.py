@@ -415,9 +415,15 @@ async def test_call_budgets(anna: Rep, sims: Sims, app: LiveApp) -> None:
     assert await dataverse_requests(sims) == []
     assert await sims.token_endpoint_calls() == 0
 
-    # Cockpit view: exactly one Dataverse GET.
+    # Cockpit view: exactly one Dataverse GET; the session and the token cache read once each,
+    # and the cached Dataverse token means no token-endpoint call.
     await sims.dataverse("DELETE", "requests")
+    app.container.storage_counter.reset()
     assert (await anna.get(f"/projects/contoso/{OPEN_ANNA}")).status_code == 200
+    counts = app.container.storage_counter.snapshot()
+    assert counts.get((app.container.tables.name("sessions"), "GET"), 0) == 1
+    assert counts.get((app.container.tables.name("token_caches"), "GET"), 0) == 1
+    assert await sims.token_endpoint_calls() == 0
     requests = await dataverse_requests(sims)
     assert [r["method"] for r in requests] == ["GET"]
     assert "/opportunities" in requests[0]["path"] and OPEN_ANNA in requests[0]["path"]
@@ -554,3 +560,22 @@ async def test_storage_holds_only_allow_listed_properties_and_no_crm_values(
     # Names allowed: only project names (the opportunity name at creation).
     assert {r["Name"] for r in rows if "Name" in r} == {"CRM rollout 2027", "Toy line analytics"}
     assert re.search(r"eyJ[A-Za-z0-9_-]{10,}", text) is None  # no JWT anywhere
+
+
+async def test_the_json_api_is_in_the_openapi_document(app: LiveApp) -> None:
+    async with httpx.AsyncClient() as client:
+        document = (await client.get(f"{app.url}/api/openapi.json")).json()
+    paths = document["paths"]
+    for path in (
+        "/api/me",
+        "/api/launch",
+        "/api/projects/{org}/{opportunity_id}",
+        "/api/projects/{org}/{opportunity_id}/solution",
+        "/api/projects/{org}/{opportunity_id}/evaluations",
+        "/api/projects/{org}/{opportunity_id}/writeback",
+        "/api/solutions",
+        "/api/admin/orgs/{org}/settings",
+        "/api/admin/solutions",
+    ):
+        assert path in paths, path
+    assert not any(p.startswith(("/auth", "/embed", "/launch")) for p in paths)  # pages are not API
