@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
 
 from functions.deps import container_of
 from functions.i18n import Lang, lang_from
@@ -56,54 +57,48 @@ def _check_launch(
     return opportunity_id
 
 
-LaunchId = Annotated[str | None, Query(max_length=64)]
-Param = Annotated[str | None, Query(max_length=128)]
-
-
-@router.get("/launch", response_class=HTMLResponse)
-async def launch(
-    request: Request,
-    id: LaunchId = None,
-    typename: Param = None,
-    orgname: Param = None,
-    userlcid: Param = None,
-    orglcid: Param = None,
-    type: Param = None,
-) -> Response:
-    """The "Open Cockpit" button (a new tab): create or open the project, then show it."""
-    opportunity_id = _check_launch(id=id, typename=typename, userlcid=userlcid, orglcid=orglcid)
+async def _open_project(request: Request, params: LaunchParams, *, page_prefix: str) -> Response:
+    """Create or open the project for what Dynamics passed, then redirect to its page."""
+    opportunity_id = _check_launch(
+        id=params.id, typename=params.typename, userlcid=params.userlcid, orglcid=params.orglcid
+    )
     principal = await optional_principal(request)
     if principal is None:
         raise NotSignedIn("sign-in required")
     cockpit = container_of(request).cockpit
-    org = cockpit.org_for(principal, orgname)
+    org = cockpit.org_for(principal, params.orgname)
     project = await cockpit.launch(principal=principal, org=org, opportunity_id=opportunity_id)
-    lang = _lang_for_launch(request, userlcid)
-    target = f"/projects/{org.name}/{project.key.opportunity_id}?{urlencode({'lang': lang})}"
+    lang = request.state.lang
+    target = f"{page_prefix}/projects/{org.name}/{project.key.opportunity_id}?{urlencode({'lang': lang})}"
     return RedirectResponse(target, status_code=303)
+
+
+class LaunchParams(BaseModel):
+    """Exactly what Dynamics passes: the button's web resource, or the IFRAME control with "pass
+    record object-type code and unique identifier as parameters" (``type`` varies per org and is
+    ignored; ``typename`` is what counts)."""
+
+    id: str | None = Field(default=None, max_length=64)
+    typename: str | None = Field(default=None, max_length=128)
+    orgname: str | None = Field(default=None, max_length=128)
+    userlcid: str | None = Field(default=None, max_length=16)
+    orglcid: str | None = Field(default=None, max_length=16)
+    type: str | None = Field(default=None, max_length=16)
+
+
+@router.get("/launch", response_class=HTMLResponse)
+async def launch(request: Request, params: Annotated[LaunchParams, Query()]) -> Response:
+    """The "Open Cockpit" button (a new tab): create or open the project, then show it."""
+    request.state.lang = _lang_for_launch(request, params.userlcid)
+    return await _open_project(request, params, page_prefix="")
 
 
 @router.get("/embed", response_class=HTMLResponse)
-async def embed(
-    request: Request,
-    id: LaunchId = None,
-    typename: Param = None,
-    orgname: Param = None,
-    userlcid: Param = None,
-    orglcid: Param = None,
-    type: Param = None,
-) -> Response:
-    """The Cockpit tab inside the Dynamics form (a cross-site iframe)."""
-    request.state.lang = _lang_for_launch(request, userlcid)
-    opportunity_id = _check_launch(id=id, typename=typename, userlcid=userlcid, orglcid=orglcid)
-    principal = await optional_principal(request)
-    if principal is None:
-        raise NotSignedIn("sign-in required")  # rendered as the embedded sign-in, see errors.py
-    cockpit = container_of(request).cockpit
-    org = cockpit.org_for(principal, orgname)
-    project = await cockpit.launch(principal=principal, org=org, opportunity_id=opportunity_id)
-    target = f"/embed/projects/{org.name}/{project.key.opportunity_id}?{urlencode({'lang': request.state.lang})}"
-    return RedirectResponse(target, status_code=303)
+async def embed(request: Request, params: Annotated[LaunchParams, Query()]) -> Response:
+    """The Cockpit tab inside the Dynamics form (a cross-site iframe). Not signed in here means
+    the embedded sign-in page (see functions/errors.py), never a redirect to Entra in the frame."""
+    request.state.lang = _lang_for_launch(request, params.userlcid)
+    return await _open_project(request, params, page_prefix="/embed")
 
 
 async def _project_page(

@@ -329,17 +329,7 @@ class CockpitService:
             writeback=WritebackOutcome(status=WritebackStatus.PENDING),
         )
         await self._evaluations.add(project.key, evaluation)
-        settings = await self._settings.get(tenant_id=principal.tenant_id, org=org.name)
-        outcome = await self.write_back(
-            principal=principal,
-            org=org,
-            key=project.key,
-            probability=score.probability,
-            settings=settings,
-        )
-        evaluation = evaluation.with_writeback(outcome)
-        await self._evaluations.record_writeback(project.key, evaluation)
-        await self._queue_if_busy(project.key, evaluation)
+        evaluation = await self._write_and_record(principal, org, project.key, evaluation)
         return EvaluationResult(
             evaluation=evaluation, score=score, previous=history[0].probability if history else None
         )
@@ -352,18 +342,24 @@ class CockpitService:
         history = await self._evaluations.latest(project.key, limit=1)
         if not history:
             raise NotFound("nothing to write yet", code="not_found")
-        newest = history[0]
+        return await self._write_and_record(principal, org, project.key, history[0])
+
+    async def _write_and_record(
+        self, principal: Principal, org: CrmOrg, key: ProjectKey, evaluation: Evaluation
+    ) -> Evaluation:
+        """Write the evaluation's probability as the user, record the outcome on the evaluation,
+        and queue a background retry when Dynamics was busy."""
         settings = await self._settings.get(tenant_id=principal.tenant_id, org=org.name)
         outcome = await self.write_back(
             principal=principal,
             org=org,
-            key=project.key,
-            probability=newest.probability,
+            key=key,
+            probability=evaluation.probability,
             settings=settings,
         )
-        updated = newest.with_writeback(outcome)
-        await self._evaluations.record_writeback(project.key, updated)
-        await self._queue_if_busy(project.key, updated)
+        updated = evaluation.with_writeback(outcome)
+        await self._evaluations.record_writeback(key, updated)
+        await self._queue_if_busy(key, updated)
         return updated
 
     # --- background retries ------------------------------------------------------------------------

@@ -4,7 +4,7 @@ expiry clean-up — called the way the Functions worker calls timer functions.""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import azure.functions as func
 import pytest
@@ -14,16 +14,9 @@ from devstack.stack import Stack
 from functions.timers import timers
 from tests.integration.test_journey import OPEN_ANNA, Rep, answers, crm_record
 from tests.support.browser import browser, sign_in
+from tests.support.clock import MovableClock
 from tests.support.sims import Sims
 from tests.support.stack import USERS, LiveApp, live_app
-
-
-class MovableClock:
-    def __init__(self) -> None:
-        self.offset = timedelta()
-
-    def now(self) -> datetime:
-        return datetime.now(UTC) + self.offset
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import logging
 import ssl
 import time
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -36,6 +36,7 @@ from tests.support.browser import (
     set_cookie,
     sign_in,
 )
+from tests.support.clock import MovableClock
 from tests.support.sims import Sims
 from tests.support.stack import COCKPIT_APP, CONTOSO, FABRIKAM, SEED, USERS, LiveApp, live_app
 
@@ -44,16 +45,6 @@ BEN = USERS["ben"]
 FRANK = USERS["frank"]
 OTHER_APP = next(a for a in SEED["apps"] if a["display_name"] == "Some other app")
 CLI_APP = next(a for a in SEED["apps"] if a["display_name"].startswith("Cockpit CLI"))
-
-
-class MovableClock:
-    """The app's clock, movable by tests (session expiry) — the simulators keep real time."""
-
-    def __init__(self) -> None:
-        self.offset = timedelta()
-
-    def now(self) -> datetime:
-        return datetime.now(UTC) + self.offset
 
 
 @pytest.fixture
