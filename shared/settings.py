@@ -315,6 +315,12 @@ class Settings(BaseSettings):
             problems.append(
                 ("storage_table_endpoint", "is required in Azure (managed identity access)")
             )
+        if not self.managed_identity_client_id:
+            # Deterministic identity in production; DefaultAzureCredential is for a developer's
+            # own login only (it could silently fall back to another credential).
+            problems.append(
+                ("managed_identity_client_id", "is required in Azure (the user-assigned identity)")
+            )
         return problems
 
     # --- derived values ------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from devstack.stack import Stack
 from shared.domain.solutions import builtin_solutions
 from tests.support.browser import browser, sign_in
 from tests.support.sims import Sims
-from tests.support.stack import SEED, USERS, LiveApp, live_app
+from tests.support.stack import CONTOSO, SEED, USERS, LiveApp, live_app
 
 OPPS = {o["name"]: o for o in SEED["dataverse"]["opportunities"]}
 OPEN_ANNA = OPPS["CRM rollout 2027"]["opportunityid"]  # owned by Anna
@@ -579,3 +579,35 @@ async def test_the_json_api_is_in_the_openapi_document(app: LiveApp) -> None:
     ):
         assert path in paths, path
     assert not any(p.startswith(("/auth", "/embed", "/launch")) for p in paths)  # pages are not API
+
+
+async def test_when_silent_token_acquisition_fails_api_says_reauth_and_pages_never_loop(
+    anna: Rep, sims: Sims, app: LiveApp
+) -> None:
+    await anna.launch(OPEN_ANNA)  # the project exists; Anna's Dataverse token is cached
+    # Entra revokes Anna's refresh tokens and her cached access token is gone (expired).
+    await sims.entra("POST", "revoke", json={"oid": USERS["anna"]["oid"]})
+
+    async def drop_access_tokens(c):
+        stored = await c.token_caches.get(tenant_id=CONTOSO, object_id=USERS["anna"]["oid"])
+        cache = json.loads(stored[0])
+        cache["AccessToken"] = {}
+        await c.token_caches.put(
+            tenant_id=CONTOSO,
+            object_id=USERS["anna"]["oid"],
+            cache=json.dumps(cache),
+            etag=stored[1],
+        )
+
+    await app.call(drop_access_tokens)
+    api = await anna.get(f"/api/projects/contoso/{OPEN_ANNA}")
+    assert api.status_code == 401 and api.json()["reauth"] is True
+    # Opening an existing project needs no CRM call, so it still works.
+    assert (await anna.launch(OPEN_ANNA)).status_code == 303
+    # The page: a session this fresh must not be sent round the sign-in again (that would loop).
+    page = await anna.get(f"/projects/contoso/{OPEN_ANNA}")
+    assert page.status_code == 401 and "still cannot get access" in page.text
+    # Inside the Dynamics iframe: the embedded sign-in, never a redirect to Entra.
+    embedded = await anna.get(f"/embed/projects/contoso/{OPEN_ANNA}")
+    assert embedded.status_code == 200 and 'id="embed-sign-in"' in embedded.text
+    assert "location" not in embedded.headers

@@ -120,6 +120,20 @@ def test_the_functions_host_marker_forces_azure_rules() -> None:
         load_settings(**{**AZURE_OK, "env": "dev", "website_site_name": "func-cockpit"})
 
 
+def test_azure_needs_a_deterministic_managed_identity() -> None:
+    with pytest.raises(
+        SettingsError, match="COCKPIT_MANAGED_IDENTITY_CLIENT_ID is required in Azure"
+    ):
+        load_settings(
+            **{
+                **AZURE_OK,
+                "managed_identity_client_id": None,
+                "client_credential_mode": "certificate",
+                "client_certificate_path": "/x.pem",
+            }
+        )
+
+
 def test_simulator_ca_bundle_is_refused_in_azure(tmp_path) -> None:
     with pytest.raises(
         SettingsError, match="COCKPIT_ENTRA_CA_BUNDLE is for the local simulator only"
