@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from devstack.azurite import azurite_process, connection_string
-from devstack.process import ManagedProcess, free_port
+from devstack.process import ManagedProcess, free_ports
 from devstack.tls import TlsFiles, make_tls_files
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -33,13 +33,14 @@ class StackPorts:
 
     @classmethod
     def free(cls) -> StackPorts:
+        app, azurite, entra, entra_http, dataverse, crm = free_ports(6)
         return cls(
-            app=free_port(),
-            azurite=free_port(),
-            entra=free_port(),
-            entra_http=free_port(),
-            dataverse=free_port(),
-            crm=free_port(),
+            app=app,
+            azurite=azurite,
+            entra=entra,
+            entra_http=entra_http,
+            dataverse=dataverse,
+            crm=crm,
         )
 
 

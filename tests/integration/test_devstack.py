@@ -10,7 +10,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from devstack.process import free_port, port_is_open
+from devstack.process import free_ports, port_is_open
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -45,9 +45,8 @@ def _alive(pid: int) -> bool:
 
 
 def test_run_starts_the_whole_stack_and_ctrl_c_leaves_nothing_behind(tmp_path: Path) -> None:
-    ports = {
-        name: free_port() for name in ("APP", "AZURITE", "ENTRA", "ENTRA_HTTP", "DATAVERSE", "CRM")
-    }
+    names = ("APP", "AZURITE", "ENTRA", "ENTRA_HTTP", "DATAVERSE", "CRM")
+    ports = dict(zip(names, free_ports(len(names)), strict=True))
     env = dict(os.environ)
     env.update({f"DEVSTACK_{k}_PORT": str(v) for k, v in ports.items()})
     log = (tmp_path / "run.log").open("wb")

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from devstack.process import ManagedProcess, free_port
+from devstack.process import ManagedProcess, free_ports
 from devstack.tls import TlsFiles, make_tls_files
 from tests.integration.crm_demo.helpers import REPO_ROOT, demo_process
 
@@ -39,11 +39,11 @@ def crm_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CrmWorld]:
     base = tmp_path_factory.mktemp("crm_demo")
     logs = base / "logs"
     tls = make_tls_files(base / "tls")
-    entra_port, entra_http_port, dv_port, crm_port = (free_port() for _ in range(4))
+    entra_port, entra_http_port, dv_port, crm_port, cockpit_port = free_ports(5)
     entra_url = f"https://localhost:{entra_port}"
     dataverse_url = f"https://localhost:{dv_port}"
     # The cockpit itself is not needed here: the page only links to it (another site: localhost).
-    cockpit_url = f"http://localhost:{free_port()}"
+    cockpit_url = f"http://localhost:{cockpit_port}"
     processes = [
         ManagedProcess(
             name="entra-simulator",

@@ -17,7 +17,7 @@ import httpx
 import msal
 import requests
 
-from devstack.process import ManagedProcess, free_port
+from devstack.process import ManagedProcess, free_ports
 from devstack.tls import TlsFiles, make_tls_files
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -82,7 +82,7 @@ def dataverse_argv(*, port: int, org_url: str, entra_url: str, tls: TlsFiles) ->
 def running_pair(directory: Path) -> Iterator[SimPair]:
     """Start the Entra ID simulator, then the Dataverse simulator that trusts its keys."""
     tls = make_tls_files(directory / "tls")
-    https_port, http_port, dv_port = free_port(), free_port(), free_port()
+    https_port, http_port, dv_port = free_ports(3)
     entra_url = f"https://localhost:{https_port}"
     org_url = f"https://localhost:{dv_port}"
     entra = ManagedProcess(

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from devstack.process import ManagedProcess, free_port
+from devstack.process import ManagedProcess, free_ports
 from devstack.tls import make_tls_files
 from tests.integration.entra_sim.helpers import REPO_ROOT, SEED_PATH, EntraSim
 
@@ -45,7 +45,7 @@ def simulator_argv(*, https_port: int, http_port: int, tls_dir: object, org_url:
 def entra_sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EntraSim]:
     base = tmp_path_factory.mktemp("entra_sim")
     tls = make_tls_files(base / "tls")
-    https_port, http_port, org_port = free_port(), free_port(), free_port()
+    https_port, http_port, org_port = free_ports(3)
     org_url = f"https://localhost:{org_port}"
     log = base / "entra.log"
     process = ManagedProcess(

@@ -13,7 +13,7 @@ from pathlib import Path
 import jwt
 import pytest
 
-from devstack.process import free_port, port_is_open
+from devstack.process import free_port, free_ports, port_is_open
 from devstack.tls import make_tls_files
 from tests.integration.entra_sim.conftest import simulator_argv
 from tests.integration.entra_sim.helpers import (
@@ -247,7 +247,7 @@ def test_http_port_serves_only_browser_pages(sim: EntraSim) -> None:
 
 def test_sigterm_stops_the_process_cleanly(tmp_path: Path) -> None:
     tls = make_tls_files(tmp_path / "tls")
-    https_port, http_port = free_port(), free_port()
+    https_port, http_port = free_ports(2)
     argv = simulator_argv(
         https_port=https_port,
         http_port=http_port,
