@@ -54,6 +54,9 @@ def _ports() -> StackPorts:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Line by line even when piped (make run | tee, CI logs): the URLs must show up at once.
+    if hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(line_buffering=True)
     parser = argparse.ArgumentParser(
         prog="python -m devstack",
         description=__doc__,
