@@ -66,6 +66,11 @@ def test_run_starts_the_whole_stack_and_ctrl_c_leaves_nothing_behind(tmp_path: P
             except OSError:
                 time.sleep(0.2)
         assert health == 200, (tmp_path / "run.log").read_text()[-3000:]
+        # The URLs are printed right after the last child answers.
+        while (
+            "Press Ctrl-C" not in (tmp_path / "run.log").read_text() and time.monotonic() < deadline
+        ):
+            time.sleep(0.1)
         output = (tmp_path / "run.log").read_text()
         assert f"http://127.0.0.1:{ports['CRM']}/" in output  # the place to start is printed
         with urllib.request.urlopen(f"http://127.0.0.1:{ports['CRM']}/", timeout=5) as r:
