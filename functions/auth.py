@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -102,9 +103,12 @@ async def embed_session(request: Request) -> Response:
     session_id = request.cookies.get(SESSION_COOKIE)
     if not session_id:
         raise NotSignedIn("no first-party session visible in this frame")
-    await container.auth.resolve_session(session_id)  # valid, unexpired, not revoked
+    principal = await container.auth.resolve_session(session_id)  # valid, not revoked
     response = Response(status_code=204)
-    remaining = container.settings.session_absolute_hours * 3600
+    # The copy lives no longer than the session itself (the server decides validity anyway).
+    lifetime = timedelta(hours=container.settings.session_absolute_hours)
+    created = principal.session_created_at or container.clock.now()
+    remaining = max(0, int((created + lifetime - container.clock.now()).total_seconds()))
     set_cookie(response, EMBED_COOKIE, session_id, max_age=remaining, partitioned=True)
     return response
 
@@ -118,6 +122,10 @@ async def done(request: Request) -> Response:
         {
             "title": t("signed_in_title", lang),
             "message": t("signed_in_return", lang),
+            # A click on the cockpit's own site, at top level: browsers grant the embedded tab's
+            # storage-access request only to sites the user has *interacted* with (a visit that
+            # passes through Entra is not interaction). It also tries to close the window.
+            "close_button": True,
         },
     )
 

@@ -40,7 +40,7 @@ def _check_launch(
         # Dynamics passes an empty id for a record that was never saved.
         raise InvalidInput(
             "id is missing (save the opportunity first)",
-            code="invalid_guid",
+            code="record_not_saved",
             params={"what": "opportunity id"},
         )
     opportunity_id = parse_guid(id, what="opportunity id")

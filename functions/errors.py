@@ -129,13 +129,26 @@ def _page_sign_in(request: Request, exc: e.CockpitError) -> Response | None:
 
 
 def embed_sign_in_page(request: Request, exc: e.CockpitError) -> Response:
+    """The embedded tab's sign-in (DESIGN §4) instead of a redirect to Entra, which refuses to be
+    framed. ``ReauthRequired`` means the session is valid but Entra wants an interactive sign-in,
+    so the page skips adopting the session; if that session is brand new, signing in again would
+    only loop, so the page explains and offers the new tab alone."""
     lang = request_lang(request)
     path, query = request.url.path, request.url.query
     if path == "/embed":
         new_tab = f"/launch?{query}"
     else:
         new_tab = path.removeprefix("/embed") + (f"?{query}" if query else "")
-    reason = t("reauth_required", lang) if isinstance(exc, e.ReauthRequired) else None
+    reauth = isinstance(exc, e.ReauthRequired)
+    reason = t("reauth_required", lang) if reauth else None
+    stuck = False
+    if reauth:
+        principal = getattr(request.state, "principal", None)
+        created = getattr(principal, "session_created_at", None)
+        now = request.app.state.container.clock.now()
+        if created is not None and now - created < FRESH_SESSION:
+            stuck = True
+            reason = t("reauth_fresh", lang, {"detail": exc.detail[:120]})
     return render(
         request,
         "embed_signin.html",
@@ -145,6 +158,8 @@ def embed_sign_in_page(request: Request, exc: e.CockpitError) -> Response:
             # The sign-in itself runs in a top-level window and ends on a "you may close this" page.
             "login_url": f"/auth/login?next={quote('/auth/done', safe='')}&lang={lang}",
             "reason": reason,
+            "reauth": reauth,
+            "stuck": stuck,
         },
         status=200,
     )

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from functions.deps import container_of
 from shared.services.health import check_health
 
 router = APIRouter()
+
+
+@router.get("/favicon.ico", include_in_schema=False)
+async def favicon() -> Response:
+    # Browsers ask for it on every page; answer without a 404 in the console.
+    return Response(status_code=204)
 
 
 @router.get("/healthz", include_in_schema=False)

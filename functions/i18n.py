@@ -134,6 +134,15 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "en": "You can close this window and return to Dynamics 365. Click “Continue” in the cockpit tab.",
         "de": "Sie können dieses Fenster schließen und zu Dynamics 365 zurückkehren. Klicken Sie im Cockpit-Tab auf „Weiter“.",
     },
+    "close_window": {"en": "Done", "de": "Fertig"},
+    "close_window_hint": {
+        "en": "Close this window and click “Continue” in the cockpit tab.",
+        "de": "Schließen Sie dieses Fenster und klicken Sie im Cockpit-Tab auf „Weiter“.",
+    },
+    "record_not_saved": {
+        "en": "Save the opportunity first: the cockpit opens for saved records only.",
+        "de": "Speichern Sie die Verkaufschance zuerst: Das Cockpit öffnet nur gespeicherte Datensätze.",
+    },
     "signed_out_title": {"en": "Signed out", "de": "Abgemeldet"},
     "signed_out": {
         "en": "You have been signed out of the cockpit.",

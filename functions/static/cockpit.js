@@ -42,6 +42,11 @@
 
   // After a write-back inside the Dynamics form, ask the form script to refresh the form. The
   // message goes only to the parent's origin, and only if that origin is a configured CRM origin.
+  // It is posted at once, before this page reloads: a cross-site frame cannot carry it over the
+  // reload, because Chromium (third-party cookies blocked, its default here) throws SecurityError
+  // on sessionStorage and localStorage there. A message already posted is delivered to the parent
+  // whatever happens to this document.
+  // https://developer.mozilla.org/docs/Web/API/Window/postMessage
   function notifyParent(writeback, opportunityId) {
     if (!embedded() || window.parent === window || !writeback || writeback.status !== "written") return;
     const project = document.getElementById("project");
@@ -96,10 +101,9 @@
     const project = document.getElementById("project");
     if (!project) return;
 
-    // The outcome of the last write-back survives the reload that shows the new evaluation.
+    // The outcome of the last write-back survives the reload where storage allows (top level).
     const pending = recall("cockpit.lastWriteback");
     if (pending && pending.opportunityId === project.dataset.opportunity) {
-      notifyParent(pending.writeback, pending.opportunityId);
       const message = document.getElementById("writeback-message");
       if (message && pending.writeback.message) message.textContent = pending.writeback.message;
     }
@@ -143,6 +147,7 @@
         if (project.dataset.solutionVersion) body.solution_version = Number(project.dataset.solutionVersion);
         const result = await send("POST", projectUrl(project, "/evaluations"), body);
         if (result.ok) {
+          notifyParent(result.body.writeback, project.dataset.opportunity);
           remember("cockpit.lastWriteback", { opportunityId: project.dataset.opportunity, writeback: result.body.writeback });
           window.location.reload();
         } else {
@@ -159,6 +164,7 @@
         again.disabled = true;
         const result = await send("POST", projectUrl(project, "/writeback"));
         if (result.ok) {
+          notifyParent(result.body.writeback, project.dataset.opportunity);
           remember("cockpit.lastWriteback", { opportunityId: project.dataset.opportunity, writeback: result.body.writeback });
           window.location.reload();
         } else {
@@ -198,7 +204,18 @@
   // The embedded tab's sign-in (see DESIGN §4): use the first-party session through the Storage
   // Access API; if there is none yet, sign in in a top-level window (Entra refuses frames), then
   // "Continue". Nothing depends on window.opener, and "Open in new tab" is always there.
+  // No state loops: every automatic step happens at most once per click, and a reload that
+  // still lands here (the browser kept no cookie) says so instead of starting over.
+  // Storage Access API: https://developer.mozilla.org/docs/Web/API/Storage_Access_API
+  // https://privacysandbox.google.com/cookies/storage-access-api
+  const ADOPTED_MARK = "#cockpit-adopted";
+
   function setupEmbedSignIn() {
+    // The mark only means "this load follows an adoption"; it must not linger in the URL.
+    const marked = window.location.hash === ADOPTED_MARK;
+    if (marked) {
+      window.history.replaceState(null, "", window.location.pathname + window.location.search);
+    }
     const panel = document.getElementById("embed-sign-in");
     if (!panel) return;
     const signIn = document.getElementById("embed-sign-in-button");
@@ -206,52 +223,105 @@
     const hint = document.getElementById("embed-popup-hint");
     const blocked = document.getElementById("embed-blocked");
     const still = document.getElementById("embed-still-signed-out");
+    // The session is fine but Entra wants an interactive sign-in: adopting it again cannot help.
+    const reauth = panel.dataset.reauth === "true";
 
+    if (marked) {
+      // We adopted a valid session and reloaded, yet the server saw none: this browser keeps
+      // neither the partitioned copy nor storage access for the frame.
+      blocked.hidden = false;
+    }
+    if (!signIn || !cont) return; // stuck: only the new-tab path is offered
+
+    // "unsupported" (no Storage Access API: cookies flow as the browser allows), "granted" or
+    // "denied" (the user said no, or the browser decided without asking).
     async function storageAccess() {
-      if (!document.requestStorageAccess) return true; // nothing to ask: cookies flow as they are
+      if (!document.requestStorageAccess) return "unsupported";
       try {
-        if (document.hasStorageAccess && (await document.hasStorageAccess())) return true;
+        if (document.hasStorageAccess && (await document.hasStorageAccess())) return "granted";
         await document.requestStorageAccess();
-        return true;
+        return "granted";
       } catch (e) {
-        return false;
+        return "denied";
       }
     }
 
     async function adoptSession() {
-      const response = await fetch("/auth/embed/session", {
-        method: "POST",
-        credentials: "include",
-        headers: { "X-Cockpit-Embed": "1", Accept: "application/json" },
-      });
-      return response.status;
+      try {
+        const response = await fetch("/auth/embed/session", {
+          method: "POST",
+          credentials: "include",
+          headers: { "X-Cockpit-Embed": "1", Accept: "application/json" },
+        });
+        return response.status;
+      } catch (e) {
+        return 0; // network error: treated like "no session here"
+      }
     }
 
-    async function attempt(afterPopup) {
+    function reloadAdopted() {
+      window.history.replaceState(null, "", window.location.pathname + window.location.search + ADOPTED_MARK);
+      window.location.reload();
+    }
+
+    function openSignInWindow() {
+      // A top-level window: Entra refuses to be framed. "noopener": the sign-in window gets no
+      // handle on this frame, and nothing here waits for it; the user comes back and clicks
+      // "Continue".
+      window.open(panel.dataset.loginUrl, "_blank", "noopener");
+      hint.hidden = false;
+      cont.hidden = false;
+    }
+
+    function hideMessages() {
       blocked.hidden = true;
       still.hidden = true;
-      const granted = await storageAccess();
-      const status = granted ? await adoptSession() : 0;
-      if (status === 204) {
-        window.location.reload();
+    }
+
+    async function startSignIn() {
+      hideMessages();
+      if (reauth) {
+        openSignInWindow();
         return;
       }
-      if (!afterPopup) {
-        window.open(panel.dataset.loginUrl, "_blank");
-        hint.hidden = false;
-        cont.hidden = false;
-      } else if (!granted) {
-        blocked.hidden = false;
-      } else {
-        still.hidden = false;
+      const access = await storageAccess();
+      if (access !== "denied" && (await adoptSession()) === 204) {
+        reloadAdopted();
+        return;
       }
+      // No session reachable from here (yet): sign in at top level. A denial now may only mean
+      // the cockpit was never used as a top-level site; "Continue" asks again afterwards.
+      openSignInWindow();
+    }
+
+    async function continueAfterSignIn() {
+      hideMessages();
+      const access = await storageAccess();
+      if (access === "denied") {
+        blocked.hidden = false;
+        return;
+      }
+      if ((await adoptSession()) === 204) {
+        reloadAdopted();
+        return;
+      }
+      // Without the API a signed-in user still looks signed out here when the browser blocks
+      // third-party cookies; say both, since the frame cannot tell the two apart.
+      still.hidden = false;
+      if (access === "unsupported") blocked.hidden = false;
     }
 
     signIn.addEventListener("click", function () {
-      attempt(false);
+      signIn.disabled = true;
+      startSignIn().finally(function () {
+        signIn.disabled = false;
+      });
     });
     cont.addEventListener("click", function () {
-      attempt(true);
+      cont.disabled = true;
+      continueAfterSignIn().finally(function () {
+        cont.disabled = false;
+      });
     });
   }
 
@@ -263,7 +333,22 @@
     if (signOut) {
       signOut.addEventListener("click", async function () {
         await send("POST", "/auth/logout");
-        window.location.assign(signOut.dataset.after || "/auth/signed-out");
+        // Inside the Dynamics tab only /embed pages may be framed (the others send
+        // X-Frame-Options: DENY): reloading shows the embedded sign-in instead of a dead frame.
+        if (embedded()) window.location.reload();
+        else window.location.assign(signOut.dataset.after || "/auth/signed-out");
+      });
+    }
+    // The end of a separate sign-in window: the click counts as interaction with the cockpit's
+    // site, which browsers require before granting the embedded tab storage access. The window
+    // is not closed by script (browsers refuse for windows that went through Entra); the text
+    // says to close it and go back.
+    const done = document.getElementById("close-window");
+    if (done) {
+      done.addEventListener("click", function () {
+        done.hidden = true;
+        const hint = document.getElementById("close-window-hint");
+        if (hint) hint.hidden = false;
       });
     }
     setupProject();

@@ -319,7 +319,7 @@ async def test_throttling_keeps_the_evaluation_and_write_again_succeeds(
     ("params", "status", "text"),
     [
         ({"id": "not-a-guid"}, 400, "not a valid record id"),
-        ({"id": ""}, 400, "not a valid record id"),
+        ({"id": ""}, 400, "Save the opportunity first"),
         ({"typename": "account"}, 400, "opportunities only"),
         ({"orgname": "fabrikam"}, 403, "not configured"),
         ({"userlcid": "abc"}, 400, "1033"),
