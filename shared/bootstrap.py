@@ -12,16 +12,11 @@ from __future__ import annotations
 import ssl
 from datetime import timedelta
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from shared.adapters.clock import SystemClock
-from shared.adapters.crypto import SecretBox
-from shared.adapters.dataverse.gateway import DataverseGateway
-from shared.adapters.dataverse.retry import RetryPolicy
-from shared.adapters.entra.bearer import BearerVerifier, JwksCache
-from shared.adapters.entra.msal_adapter import MsalIdentityProvider
 from shared.adapters.tables.client import StorageOpCounter, TableConnection, Tables
 from shared.adapters.tables.evaluations import TableEvaluationStore
 from shared.adapters.tables.identity import (
@@ -50,6 +45,13 @@ from shared.ports import (
 from shared.services.auth import AuthConfig, AuthService
 from shared.services.cockpit import CockpitService
 from shared.settings import Settings
+
+if TYPE_CHECKING:
+    from shared.adapters.crypto import SecretBox
+
+# MSAL (with requests/urllib3), PyJWT, cryptography and the Dataverse gateway are imported when a
+# worker first needs them, not when function_app is imported: opening an existing project (the
+# commonest request, and often the one that wakes a cold instance) needs none of them.
 
 
 class Container:
@@ -84,6 +86,8 @@ class Container:
 
     @cached_property
     def secret_box(self) -> SecretBox:
+        from shared.adapters.crypto import SecretBox
+
         return SecretBox(self.settings.token_cache_key_bytes)
 
     @cached_property
@@ -127,6 +131,8 @@ class Container:
     def identity(self) -> IdentityProvider:
         if self._identity_override is not None:
             return self._identity_override
+        from shared.adapters.entra.msal_adapter import MsalIdentityProvider
+
         s = self.settings
         tenants = sorted(s.allowed_tenants)
         provider = MsalIdentityProvider(
@@ -164,6 +170,9 @@ class Container:
     def crm(self) -> CrmGateway:
         if self._crm_override is not None:
             return self._crm_override
+        from shared.adapters.dataverse.gateway import DataverseGateway
+        from shared.adapters.dataverse.retry import RetryPolicy
+
         s = self.settings
         return DataverseGateway(
             client=self.http,
@@ -207,6 +216,8 @@ class Container:
 
     @cached_property
     def bearer(self) -> BearerTokenVerifier:
+        from shared.adapters.entra.bearer import BearerVerifier, JwksCache
+
         s = self.settings
         return BearerVerifier(
             jwks=JwksCache(
