@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from devstack.azurite import azurite_process, connection_string
+from devstack.children import crm_demo_process, dataverse_process, entra_process
 from devstack.process import ManagedProcess, free_ports
 from devstack.tls import TlsFiles, make_tls_files
 
@@ -161,94 +162,41 @@ class Stack:
     def failed(self) -> list[ManagedProcess]:
         return [p for p in self.processes if not p.is_running()]
 
-    # --- children ---------------------------------------------------------------------------------
+    # --- children ----------------------------------------------------------------------------
     def _python(self, *args: str) -> list[str]:
         return [sys.executable, *args]
 
     def _entra(self, logs: Path) -> ManagedProcess:
         assert self.tls is not None
-        ports = self.config.ports
-        return ManagedProcess(
-            name="entra-simulator",
-            argv=self._python(
-                "-m",
-                "devstack.entra",
-                "--seed",
-                str(self.config.seed),
-                "--host",
-                "localhost",
-                "--https-port",
-                str(ports.entra),
-                "--http-port",
-                str(ports.entra_http),
-                "--tls-cert",
-                str(self.tls.server_cert),
-                "--tls-key",
-                str(self.tls.server_key),
-                "--resource",
-                f"dataverse={self.dataverse_url}",
-            ),
+        return entra_process(
+            seed=self.config.seed,
+            https_port=self.config.ports.entra,
+            http_port=self.config.ports.entra_http,
+            tls=self.tls,
+            dataverse_url=self.dataverse_url,
             log_path=logs / "entra.log",
-            cwd=REPO_ROOT,
-            ready_url=f"{self.entra_url}/_sim/health",
-            ca_file=self.tls.ca_cert,
         )
 
     def _dataverse(self, logs: Path) -> ManagedProcess:
         assert self.tls is not None
-        return ManagedProcess(
-            name="dataverse-simulator",
-            argv=self._python(
-                "-m",
-                "devstack.dataverse",
-                "--seed",
-                str(self.config.seed),
-                "--host",
-                "localhost",
-                "--port",
-                str(self.config.ports.dataverse),
-                "--tls-cert",
-                str(self.tls.server_cert),
-                "--tls-key",
-                str(self.tls.server_key),
-                "--org",
-                f"{self.config.org_name}={self.dataverse_url}",
-                "--entra-url",
-                self.entra_url,
-                "--ca-file",
-                str(self.tls.ca_cert),
-            ),
+        return dataverse_process(
+            seed=self.config.seed,
+            port=self.config.ports.dataverse,
+            tls=self.tls,
+            org_name=self.config.org_name,
+            entra_url=self.entra_url,
             log_path=logs / "dataverse.log",
-            cwd=REPO_ROOT,
-            ready_url=f"{self.dataverse_url}/_sim/health",
-            ca_file=self.tls.ca_cert,
         )
 
     def _crm_demo(self, logs: Path) -> ManagedProcess:
         assert self.tls is not None
-        return ManagedProcess(
-            name="demo-crm-page",
-            argv=self._python(
-                "-m",
-                "devstack.crm_demo",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.config.ports.crm),
-                "--dataverse-url",
-                self.dataverse_url,
-                "--ca-file",
-                str(self.tls.ca_cert),
-                "--cockpit-url",
-                self.app_url,
-                "--org",
-                self.config.org_name,
-                "--org-lcid",
-                "1033",
-            ),
+        return crm_demo_process(
+            port=self.config.ports.crm,
+            dataverse_url=self.dataverse_url,
+            ca_file=self.tls.ca_cert,
+            cockpit_url=self.app_url,
             log_path=logs / "crm_demo.log",
-            cwd=REPO_ROOT,
-            ready_url=f"{self.crm_url}/healthz",
+            org_name=self.config.org_name,
         )
 
     def _app(self, logs: Path) -> ManagedProcess:

@@ -4,7 +4,6 @@ child processes on free ports (ManagedProcess), with a fresh local CA; stopped a
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from devstack.children import dataverse_process, entra_process
 from devstack.process import ManagedProcess, free_ports
 from devstack.tls import TlsFiles, make_tls_files
 from tests.integration.crm_demo.helpers import REPO_ROOT, demo_process
@@ -45,59 +45,21 @@ def crm_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CrmWorld]:
     # The cockpit itself is not needed here: the page only links to it (another site: localhost).
     cockpit_url = f"http://localhost:{cockpit_port}"
     processes = [
-        ManagedProcess(
-            name="entra-simulator",
-            argv=[
-                sys.executable,
-                "-m",
-                "devstack.entra",
-                "--seed",
-                str(SEED),
-                "--host",
-                "localhost",
-                "--https-port",
-                str(entra_port),
-                "--http-port",
-                str(entra_http_port),
-                "--tls-cert",
-                str(tls.server_cert),
-                "--tls-key",
-                str(tls.server_key),
-                "--resource",
-                f"dataverse={dataverse_url}",
-            ],
+        entra_process(
+            seed=SEED,
+            https_port=entra_port,
+            http_port=entra_http_port,
+            tls=tls,
+            dataverse_url=dataverse_url,
             log_path=logs / "entra.log",
-            cwd=REPO_ROOT,
-            ready_url=f"{entra_url}/_sim/health",
-            ca_file=tls.ca_cert,
         ),
-        ManagedProcess(
-            name="dataverse-simulator",
-            argv=[
-                sys.executable,
-                "-m",
-                "devstack.dataverse",
-                "--seed",
-                str(SEED),
-                "--host",
-                "localhost",
-                "--port",
-                str(dv_port),
-                "--tls-cert",
-                str(tls.server_cert),
-                "--tls-key",
-                str(tls.server_key),
-                "--org",
-                f"contoso={dataverse_url}",
-                "--entra-url",
-                entra_url,
-                "--ca-file",
-                str(tls.ca_cert),
-            ],
+        dataverse_process(
+            seed=SEED,
+            port=dv_port,
+            tls=tls,
+            org_name="contoso",
+            entra_url=entra_url,
             log_path=logs / "dataverse.log",
-            cwd=REPO_ROOT,
-            ready_url=f"{dataverse_url}/_sim/health",
-            ca_file=tls.ca_cert,
         ),
         demo_process(
             port=crm_port,

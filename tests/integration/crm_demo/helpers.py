@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
+from devstack.children import crm_demo_process
 from devstack.process import ManagedProcess
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -15,30 +15,12 @@ def demo_process(
     *, port: int, dataverse_url: str, ca_file: Path, cockpit_url: str, log_path: Path
 ) -> ManagedProcess:
     """The demo page exactly as the stack runner starts it."""
-    return ManagedProcess(
-        name=f"demo-crm-page-{port}",
-        argv=[
-            sys.executable,
-            "-m",
-            "devstack.crm_demo",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--dataverse-url",
-            dataverse_url,
-            "--ca-file",
-            str(ca_file),
-            "--cockpit-url",
-            cockpit_url,
-            "--org",
-            "contoso",
-            "--org-lcid",
-            "1033",
-        ],
+    return crm_demo_process(
+        port=port,
+        dataverse_url=dataverse_url,
+        ca_file=ca_file,
+        cockpit_url=cockpit_url,
         log_path=log_path,
-        cwd=REPO_ROOT,
-        ready_url=f"http://127.0.0.1:{port}/healthz",
     )
 
 

@@ -5,7 +5,6 @@ raw Web API calls and the Dataverse simulator's control API."""
 from __future__ import annotations
 
 import json
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +16,7 @@ import httpx
 import msal
 import requests
 
+from devstack import children
 from devstack.process import ManagedProcess, free_ports
 from devstack.tls import TlsFiles, make_tls_files
 
@@ -55,27 +55,9 @@ class SimPair:
 
 
 def dataverse_argv(*, port: int, org_url: str, entra_url: str, tls: TlsFiles) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "devstack.dataverse",
-        "--seed",
-        str(SEED_PATH),
-        "--host",
-        "localhost",
-        "--port",
-        str(port),
-        "--tls-cert",
-        str(tls.server_cert),
-        "--tls-key",
-        str(tls.server_key),
-        "--org",
-        f"contoso={org_url}",
-        "--entra-url",
-        entra_url,
-        "--ca-file",
-        str(tls.ca_cert),
-    ]
+    return children.dataverse_argv(
+        seed=SEED_PATH, port=port, tls=tls, org_name="contoso", org_url=org_url, entra_url=entra_url
+    )
 
 
 @contextmanager
@@ -85,39 +67,21 @@ def running_pair(directory: Path) -> Iterator[SimPair]:
     https_port, http_port, dv_port = free_ports(3)
     entra_url = f"https://localhost:{https_port}"
     org_url = f"https://localhost:{dv_port}"
-    entra = ManagedProcess(
-        name="entra-simulator",
-        argv=[
-            sys.executable,
-            "-m",
-            "devstack.entra",
-            "--seed",
-            str(SEED_PATH),
-            "--host",
-            "localhost",
-            "--https-port",
-            str(https_port),
-            "--http-port",
-            str(http_port),
-            "--tls-cert",
-            str(tls.server_cert),
-            "--tls-key",
-            str(tls.server_key),
-            "--resource",
-            f"dataverse={org_url}",
-        ],
+    entra = children.entra_process(
+        seed=SEED_PATH,
+        https_port=https_port,
+        http_port=http_port,
+        tls=tls,
+        dataverse_url=org_url,
         log_path=directory / "entra.log",
-        cwd=REPO_ROOT,
-        ready_url=f"{entra_url}/_sim/health",
-        ca_file=tls.ca_cert,
     )
-    dataverse = ManagedProcess(
-        name="dataverse-simulator",
-        argv=dataverse_argv(port=dv_port, org_url=org_url, entra_url=entra_url, tls=tls),
+    dataverse = children.dataverse_process(
+        seed=SEED_PATH,
+        port=dv_port,
+        tls=tls,
+        org_name="contoso",
+        entra_url=entra_url,
         log_path=directory / "dataverse.log",
-        cwd=REPO_ROOT,
-        ready_url=f"{org_url}/_sim/health",
-        ca_file=tls.ca_cert,
     )
     entra.start(timeout=60)
     try:

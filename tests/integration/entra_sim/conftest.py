@@ -6,39 +6,29 @@ signing keys survive resets, so key-rotation tests only rely on what they rotate
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from devstack.children import entra_argv
 from devstack.process import ManagedProcess, free_ports
-from devstack.tls import make_tls_files
+from devstack.tls import TlsFiles, make_tls_files
 from tests.integration.entra_sim.helpers import REPO_ROOT, SEED_PATH, EntraSim
 
 _STARTUPS: list[float] = []
 
 
-def simulator_argv(*, https_port: int, http_port: int, tls_dir: object, org_url: str) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "devstack.entra",
-        "--seed",
-        str(SEED_PATH),
-        "--host",
-        "localhost",
-        "--https-port",
-        str(https_port),
-        "--http-port",
-        str(http_port),
-        "--tls-cert",
-        f"{tls_dir}/server.pem",
-        "--tls-key",
-        f"{tls_dir}/server.key",
-        "--resource",
-        f"dataverse={org_url}",
-    ]
+def simulator_argv(*, https_port: int, http_port: int, tls_dir: Path, org_url: str) -> list[str]:
+    tls = TlsFiles(
+        ca_cert=tls_dir / "ca.pem",
+        server_cert=tls_dir / "server.pem",
+        server_key=tls_dir / "server.key",
+    )
+    return entra_argv(
+        seed=SEED_PATH, https_port=https_port, http_port=http_port, tls=tls, dataverse_url=org_url
+    )
 
 
 @pytest.fixture(scope="session")
