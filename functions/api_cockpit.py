@@ -158,11 +158,7 @@ async def evaluate(
         solution_version=body.solution_version,
     )
     lang = request_lang(request)
-    solution = await container_of(request).solutions.get(
-        tenant_id=principal.tenant_id,
-        solution_id=result.evaluation.solution.id,
-        version=result.evaluation.solution.version,
-    )
+    solution = result.solution
     embedded = request.headers.get("x-cockpit-embedded") == "1"
     return {
         "evaluation_id": result.evaluation.evaluation_id,

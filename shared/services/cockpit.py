@@ -86,6 +86,7 @@ class CockpitView:
 class EvaluationResult:
     evaluation: Evaluation
     score: Score
+    solution: Solution  # the version it was scored against (for the explanation)
     previous: Decimal | None
 
 
@@ -331,7 +332,10 @@ class CockpitService:
         await self._evaluations.add(project.key, evaluation)
         evaluation = await self._write_and_record(principal, org, project.key, evaluation)
         return EvaluationResult(
-            evaluation=evaluation, score=score, previous=history[0].probability if history else None
+            evaluation=evaluation,
+            solution=solution,
+            score=score,
+            previous=history[0].probability if history else None,
         )
 
     async def retry_writeback(
