@@ -171,7 +171,7 @@ class Container:
         if self._crm_override is not None:
             return self._crm_override
         from shared.adapters.dataverse.gateway import DataverseGateway
-        from shared.adapters.dataverse.retry import RetryPolicy
+        from shared.adapters.dataverse.transport import RetryPolicy
 
         s = self.settings
         return DataverseGateway(

@@ -11,14 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
-from shared.domain.crm import (
-    BulkResult,
-    CrmCaller,
-    CrmIdentity,
-    FieldInfo,
-    FieldUpdate,
-    Opportunity,
-)
+from shared.domain.crm import CrmCaller, CrmIdentity, FieldInfo, FieldUpdate, Opportunity
 from shared.domain.evaluations import Evaluation, OutboxItem
 from shared.domain.identity import LoginResult, Principal, Session, TokenResult
 from shared.domain.org_settings import OrgSettings
@@ -70,18 +63,28 @@ class CrmGateway(Protocol):
         """All numeric opportunity columns that are valid for update (admin dropdown)."""
         ...
 
-    async def who_am_i(self, *, org: CrmOrg, caller: CrmCaller) -> CrmIdentity: ...
-
-    async def access_rights(
-        self, *, org: CrmOrg, opportunity_id: str, user_id: str, caller: CrmCaller
-    ) -> frozenset[str]:
-        """``RetrievePrincipalAccess``: e.g. ``{"ReadAccess", "WriteAccess"}``."""
+    async def who_am_i(self, *, org: CrmOrg, caller: CrmCaller) -> CrmIdentity:
+        """The caller's CRM user (the impersonated rep for an impersonating caller)."""
         ...
 
-    async def write_many(
+    async def check_read(self, *, org: CrmOrg, opportunity_id: str, caller: CrmCaller) -> None:
+        """Return if the caller may read the opportunity, in exactly one request; else raise
+        CrmRecordNotFound (deleted), CrmAccessDenied (no privilege or record access),
+        ReauthRequired, CrmBusy or CrmUnavailable."""
+        ...
+
+    async def my_access(
+        self, *, org: CrmOrg, opportunity_id: str, caller: CrmCaller
+    ) -> frozenset[str]:
+        """The caller's rights on the opportunity, e.g. ``{"ReadAccess", "WriteAccess"}``: one
+        request once the caller's CRM user id is known (two the first time per caller and org).
+        Column security is not included: a secured target field still fails on the write."""
+        ...
+
+    async def update_many(
         self, *, org: CrmOrg, updates: Sequence[FieldUpdate], caller: CrmCaller
-    ) -> list[BulkResult]:
-        """Write several records in one ``$batch`` (continue on error), one result per update."""
+    ) -> None:
+        """Write several columns of several opportunities in one all-or-nothing request."""
         ...
 
 

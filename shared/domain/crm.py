@@ -3,6 +3,7 @@ Web API payloads into these; nothing outside ``shared/adapters`` sees an OData a
 
 from __future__ import annotations
 
+import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
@@ -89,32 +90,35 @@ class CrmIdentity:
 
 @dataclass(frozen=True)
 class CrmCaller:
-    """Who a CRM call is made as.
+    """Who a CRM call is made as, and how hard the gateway may try for this one operation.
 
     ``key`` identifies the principal for per-user concurrency limits and logs (``tid:oid``, never a
     name or e-mail). ``token`` returns a bearer token for a resource (the org URL). For app-only calls
     made on a rep's behalf (timer retries), ``impersonate_object_id`` is sent as ``CallerObjectId``.
+
+    ``refresh`` returns a *new* token for a resource, bypassing any cache: when the CRM answers 401
+    the gateway calls it once and repeats the request once; without it, or on a second 401, the
+    call fails with ``ReauthRequired``. ``budget_seconds`` bounds the whole operation (retries and
+    waits included) when it is shorter than the gateway's own deadline: a few seconds for a request
+    a person is waiting for, None (the full deadline) for background work.
     """
 
     key: str
     token: Callable[[str], Awaitable[str]]
     impersonate_object_id: str | None = None
+    refresh: Callable[[str], Awaitable[str]] | None = None
+    budget_seconds: float | None = None
+
+    def __post_init__(self) -> None:
+        budget = self.budget_seconds
+        if budget is not None and not (math.isfinite(budget) and budget > 0):
+            raise ValueError("budget_seconds must be a positive number of seconds")
 
 
 @dataclass(frozen=True)
 class FieldUpdate:
-    """One column write, as used by bulk writes."""
+    """One column write of a bulk update (no etag: ``UpdateMultiple`` has no per-row concurrency)."""
 
     opportunity_id: str
     field: str
     value: int | float | Decimal
-    etag: str | None = None
-
-
-@dataclass(frozen=True)
-class BulkResult:
-    """Per-record outcome of a bulk write: ``error`` is None on success."""
-
-    opportunity_id: str
-    status: int
-    error: Exception | None

@@ -12,7 +12,6 @@ from decimal import Decimal
 from typing import Any
 
 from shared.domain.crm import (
-    BulkResult,
     CrmCaller,
     CrmIdentity,
     FieldInfo,
@@ -316,6 +315,9 @@ class FakeCrm:
     ) -> None:
         self.calls.append(("patch", opportunity_id))
         self._maybe_fail("patch")
+        self._apply(opportunity_id, field, value)
+
+    def _apply(self, opportunity_id: str, field: str, value: int | float | Decimal) -> None:
         self.writes.append((opportunity_id, field, value))
         current = self.opportunities[opportunity_id]
         if field == "closeprobability":
@@ -340,14 +342,25 @@ class FakeCrm:
     async def who_am_i(self, *, org: CrmOrg, caller: CrmCaller) -> CrmIdentity:
         return CrmIdentity(user_id="u", business_unit_id="b", organization_id="o")
 
-    async def access_rights(
-        self, *, org: CrmOrg, opportunity_id: str, user_id: str, caller: CrmCaller
+    async def check_read(self, *, org: CrmOrg, opportunity_id: str, caller: CrmCaller) -> None:
+        self.calls.append(("check_read", opportunity_id))
+        await caller.token(org.url)
+        self._maybe_fail("check_read")
+        if opportunity_id not in self.opportunities:
+            raise CrmRecordNotFound("deleted")
+
+    async def my_access(
+        self, *, org: CrmOrg, opportunity_id: str, caller: CrmCaller
     ) -> frozenset[str]:
+        self.calls.append(("my_access", opportunity_id))
+        await caller.token(org.url)
+        self._maybe_fail("my_access")
         return frozenset({"ReadAccess", "WriteAccess"})
 
-    async def write_many(
+    async def update_many(
         self, *, org: CrmOrg, updates: Sequence[FieldUpdate], caller: CrmCaller
-    ) -> list[BulkResult]:
-        return [
-            BulkResult(opportunity_id=u.opportunity_id, status=204, error=None) for u in updates
-        ]
+    ) -> None:
+        self.calls.append(("update_many", ",".join(u.opportunity_id for u in updates)))
+        self._maybe_fail("update_many")
+        for update in updates:
+            self._apply(update.opportunity_id, update.field, update.value)

@@ -22,11 +22,23 @@ USER = "5e000000-0000-4000-8000-000000000001"
 Handler = Callable[[httpx.Request], httpx.Response | Awaitable[httpx.Response]]
 
 
-def caller(key: str = f"{TENANT}:anna", *, impersonate: str | None = None) -> CrmCaller:
+def caller(
+    key: str = f"{TENANT}:anna",
+    *,
+    impersonate: str | None = None,
+    refresh: Callable[[str], Awaitable[str]] | None = None,
+    budget: float | None = None,
+) -> CrmCaller:
     async def token(resource: str) -> str:
         return f"token-for-{resource}"
 
-    return CrmCaller(key=key, token=token, impersonate_object_id=impersonate)
+    return CrmCaller(
+        key=key,
+        token=token,
+        impersonate_object_id=impersonate,
+        refresh=refresh,
+        budget_seconds=budget,
+    )
 
 
 def json_response(
@@ -91,15 +103,12 @@ def make_gateway(
     clock: FakeClock | None = None,
     policy: RetryPolicy | None = None,
     ttl: float = 600.0,
-    batch_size: int = 100,
 ) -> tuple[DataverseGateway, Recorder, FakeClock]:
     clock = clock or FakeClock()
     recorder = Recorder(handler, clock)
     policy = policy or RetryPolicy(sleep=clock.sleep, rand=lambda: 0.5)
     client = httpx.AsyncClient(transport=httpx.MockTransport(recorder), timeout=10.0)
-    gateway = DataverseGateway(
-        client=client, policy=policy, metadata_ttl=ttl, clock=clock, batch_size=batch_size
-    )
+    gateway = DataverseGateway(client=client, policy=policy, metadata_ttl=ttl, clock=clock)
     return gateway, recorder, clock
 
 

@@ -14,9 +14,6 @@ import pytest
 from shared.domain.crm import FieldUpdate, OpportunityState
 from shared.domain.errors import (
     CrmAccessDenied,
-    CrmBusy,
-    CrmConflict,
-    CrmRecordClosed,
     CrmRecordNotFound,
     InvalidInput,
     ReauthRequired,
@@ -24,11 +21,9 @@ from shared.domain.errors import (
 from tests.unit.dataverse.helpers import (
     OPP,
     ORG,
-    USER,
     caller,
     collection,
     error,
-    json_response,
     make_gateway,
     opportunity_row,
 )
@@ -267,44 +262,9 @@ async def test_token_failures_propagate_without_a_request() -> None:
     assert recorder.requests == []
 
 
-async def test_who_am_i_and_access_rights() -> None:
-    def handler(request: httpx.Request) -> httpx.Response:
-        path = unquote(request.url.path)
-        if path.endswith("WhoAmI()"):
-            return json_response(
-                200, {"UserId": USER, "BusinessUnitId": "b", "OrganizationId": "o"}
-            )
-        assert "RetrievePrincipalAccess(Target=@tid)" in path
-        assert (
-            unquote(request.url.query.decode())
-            == f"@tid={{'@odata.id':'opportunities({BEN_OPP})'}}"
-        )
-        return json_response(200, {"AccessRights": "ReadAccess, WriteAccess, AppendAccess"})
-
-    gateway, _, _ = make_gateway(handler)
-    identity = await gateway.who_am_i(org=ORG, caller=caller())
-    assert (identity.user_id, identity.business_unit_id, identity.organization_id) == (
-        USER,
-        "b",
-        "o",
-    )
-    rights = await gateway.access_rights(
-        org=ORG, opportunity_id=BEN_OPP, user_id=USER, caller=caller()
-    )
-    assert rights == {"ReadAccess", "WriteAccess", "AppendAccess"}
-
-
-async def test_access_rights_none_is_the_empty_set() -> None:
-    gateway, _, _ = make_gateway(lambda r: json_response(200, {"AccessRights": "None"}))
-    assert (
-        await gateway.access_rights(org=ORG, opportunity_id=OPP, user_id=USER, caller=caller())
-        == frozenset()
-    )
-
-
-async def test_update_multiple_body_keeps_exact_decimals_and_merges_per_record() -> None:
+async def test_update_many_is_one_update_multiple_with_exact_decimals_merged_per_record() -> None:
     gateway, recorder, _ = make_gateway(lambda r: httpx.Response(204))
-    await gateway.update_multiple(
+    await gateway.update_many(
         org=ORG,
         updates=[
             FieldUpdate(OPP, "cockpit_winprobability", Decimal("33.30")),
@@ -313,6 +273,7 @@ async def test_update_multiple_body_keeps_exact_decimals_and_merges_per_record()
         ],
         caller=caller(),
     )
+    assert len(recorder.requests) == 1
     request = recorder.requests[0]
     assert request.method == "POST"
     assert unquote(request.url.path).endswith(
@@ -336,99 +297,12 @@ async def test_update_multiple_body_keeps_exact_decimals_and_merges_per_record()
     ]
 
 
-async def test_update_multiple_failure_is_a_domain_error() -> None:
+async def test_update_many_failure_is_a_domain_error() -> None:
     gateway, _, _ = make_gateway(lambda r: error(403, "0x80048306"))
     with pytest.raises(CrmAccessDenied):
-        await gateway.update_multiple(
+        await gateway.update_many(
             org=ORG, updates=[FieldUpdate(OPP, "closeprobability", 1)], caller=caller()
         )
-
-
-def batch_answer(parts: list[tuple[int, str]]) -> httpx.Response:
-    lines: list[str] = []
-    for status, body in parts:
-        lines += [
-            "--batchresponse_x",
-            "Content-Type: application/http",
-            "Content-Transfer-Encoding: binary",
-            "",
-            f"HTTP/1.1 {status} Whatever",
-            "Content-Type: application/json; odata.metadata=minimal",
-            "OData-Version: 4.0",
-            "",
-            body,
-        ]
-    lines += ["--batchresponse_x--", ""]
-    return httpx.Response(
-        200,
-        content="\r\n".join(lines).encode(),
-        headers={"Content-Type": "multipart/mixed; boundary=batchresponse_x"},
-    )
-
-
-async def test_write_many_uses_batch_with_continue_on_error_and_reports_each_update() -> None:
-    closed = '{"error":{"code":"0x80040265","message":"closed","@Microsoft.PowerApps.CDS.ErrorDetails.SubErrorCode":"4711"}}'
-    answer = batch_answer(
-        [
-            (204, ""),
-            (403, '{"error":{"code":"0x80048306","message":"no"}}'),
-            (
-                412,
-                '{"error":{"code":"","message":"The version of the existing record doesn\'t match"}}',
-            ),
-            (400, closed),
-        ]
-    )
-    gateway, recorder, _ = make_gateway(lambda r: answer)
-    updates = [
-        FieldUpdate(OPP, "closeprobability", 10),
-        FieldUpdate(BEN_OPP, "closeprobability", 10),
-        FieldUpdate(OPP, "cockpit_winprobability", Decimal("1.25"), etag='W/"1"'),
-        FieldUpdate("0aa00000-0000-4000-8000-000000000004", "closeprobability", 10),
-        FieldUpdate("bogus", "closeprobability", 10),
-    ]
-
-    results = await gateway.write_many(org=ORG, updates=updates, caller=caller())
-
-    assert len(recorder.requests) == 1
-    request = recorder.requests[0]
-    assert unquote(request.url.path) == "/api/data/v9.2/$batch"
-    assert request.headers["Prefer"] == "odata.continue-on-error"
-    assert request.headers["Content-Type"].startswith("multipart/mixed; boundary=")
-    body = request.content.decode()
-    assert body.count("PATCH /api/data/v9.2/opportunities(") == 4
-    assert 'If-Match: W/"1"' in body and '{"cockpit_winprobability": 1.25}' in body
-    assert [r.status for r in results] == [204, 403, 412, 400, 400]
-    assert results[0].error is None
-    assert isinstance(results[1].error, CrmAccessDenied)
-    assert isinstance(results[2].error, CrmConflict)
-    assert isinstance(results[3].error, CrmRecordClosed)
-    assert isinstance(results[4].error, InvalidInput)
-    assert [r.opportunity_id for r in results] == [u.opportunity_id for u in updates]
-
-
-async def test_write_many_chunks_and_reports_whole_batch_failures_per_update() -> None:
-    answers = iter(
-        [
-            batch_answer([(204, ""), (204, "")]),
-            error(429, "0x80072322", headers={"Retry-After": "2"}),
-        ]
-    )
-    from shared.adapters.dataverse import RetryPolicy
-    from tests.unit.dataverse.helpers import FakeClock
-
-    clock = FakeClock()
-    policy = RetryPolicy(max_attempts=1, sleep=clock.sleep, rand=lambda: 0.5)
-    gateway, recorder, _ = make_gateway(
-        lambda r: next(answers), clock=clock, policy=policy, batch_size=2
-    )
-    updates = [FieldUpdate(OPP, "closeprobability", n) for n in (1, 2, 3)]
-
-    results = await gateway.write_many(org=ORG, updates=updates, caller=caller())
-
-    assert len(recorder.requests) == 2
-    assert [r.status for r in results] == [204, 204, 429]
-    assert isinstance(results[2].error, CrmBusy) and results[2].error.retry_after == 2
 
 
 def test_the_gateway_implements_the_port() -> None:
@@ -437,3 +311,26 @@ def test_the_gateway_implements_the_port() -> None:
 
     gateway: CrmGateway = DataverseGateway(client=httpx.AsyncClient())  # checked by mypy
     assert isinstance(gateway, DataverseGateway)
+
+
+async def test_update_many_of_nothing_sends_nothing() -> None:
+    gateway, recorder, _ = make_gateway(lambda r: httpx.Response(204))
+    await gateway.update_many(org=ORG, updates=[], caller=caller())
+    assert recorder.requests == []
+
+
+@pytest.mark.parametrize(
+    "update",
+    [
+        FieldUpdate("bogus", "closeprobability", 1),
+        FieldUpdate(OPP, "Close Probability", 1),
+        FieldUpdate(OPP, "closeprobability", float("nan")),
+    ],
+)
+async def test_update_many_refuses_bad_input_before_any_request(update: FieldUpdate) -> None:
+    gateway, recorder, _ = make_gateway(lambda r: httpx.Response(204))
+    with pytest.raises(InvalidInput):
+        await gateway.update_many(
+            org=ORG, updates=[FieldUpdate(BEN_OPP, "closeprobability", 1), update], caller=caller()
+        )
+    assert recorder.requests == []

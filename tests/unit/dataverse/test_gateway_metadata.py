@@ -1,4 +1,4 @@
-"""Metadata cache (TTL + globalmetadataversion), numeric candidates, and the $batch builder/parser."""
+"""Metadata cache (TTL + globalmetadataversion) and numeric candidates."""
 
 from __future__ import annotations
 
@@ -9,13 +9,6 @@ from urllib.parse import unquote
 import httpx
 import pytest
 
-from shared.adapters.dataverse import (
-    BatchFormatError,
-    BatchOperation,
-    ChangeSet,
-    build_batch,
-    parse_batch_response,
-)
 from shared.domain.crm import NumericKind
 from shared.domain.errors import ConfigurationInvalid
 from tests.unit.dataverse.helpers import (
@@ -209,114 +202,3 @@ async def test_numeric_fields_is_one_cast_query_per_numeric_type_and_warms_field
     await gateway.field_info(org=ORG, field="closeprobability", caller=caller())
     await gateway.numeric_fields(org=ORG, caller=caller())
     assert len(recorder.requests) == 5
-
-
-# --- $batch ---------------------------------------------------------------------------------------
-
-DOC_RESPONSE = """--batchresponse_f27ef42d-51b0-4685-bac9-f468f844de2f
-Content-Type: multipart/mixed; boundary=changesetresponse_64cc3fff-023a-45b0-b29d-df21583ffa15
-
---changesetresponse_64cc3fff-023a-45b0-b29d-df21583ffa15
-Content-Type: application/http
-Content-Transfer-Encoding: binary
-Content-ID: 1
-
-HTTP/1.1 204 No Content
-OData-Version: 4.0
-Location: [Organization Uri]/api/data/v9.2/tasks(e73ffc82-e292-ed11-aad1-000d3a9933c9)
-OData-EntityId: [Organization Uri]/api/data/v9.2/tasks(e73ffc82-e292-ed11-aad1-000d3a9933c9)
-
-
---changesetresponse_64cc3fff-023a-45b0-b29d-df21583ffa15
-Content-Type: application/http
-Content-Transfer-Encoding: binary
-Content-ID: 2
-
-HTTP/1.1 204 No Content
-OData-Version: 4.0
-
-
---changesetresponse_64cc3fff-023a-45b0-b29d-df21583ffa15--
---batchresponse_f27ef42d-51b0-4685-bac9-f468f844de2f
-Content-Type: application/http
-Content-Transfer-Encoding: binary
-
-HTTP/1.1 200 OK
-Content-Type: application/json; odata.metadata=minimal; odata.streaming=true
-OData-Version: 4.0
-
-{
-  "value": [{"subject": "Task 1 in batch"}]
-}
---batchresponse_f27ef42d-51b0-4685-bac9-f468f844de2f--
-"""
-
-
-def test_parses_the_documented_batch_response() -> None:
-    """The response example of execute-batch-operations-using-web-api.md (change set + GET)."""
-    content_type = "multipart/mixed; boundary=batchresponse_f27ef42d-51b0-4685-bac9-f468f844de2f"
-    parts = parse_batch_response(content_type, DOC_RESPONSE.replace("\n", "\r\n").encode())
-    assert [(p.status, p.content_id, p.changeset_index) for p in parts] == [
-        (204, "1", 0),
-        (204, "2", 0),
-        (200, None, None),
-    ]
-    assert (
-        parts[0].headers["odata-entityid"].endswith("tasks(e73ffc82-e292-ed11-aad1-000d3a9933c9)")
-    )
-    assert b'"Task 1 in batch"' in parts[2].body
-
-
-def test_build_batch_layout() -> None:
-    content_type, body = build_batch(
-        [
-            BatchOperation(
-                "PATCH", f"opportunities({OPP})", {"If-Match": "*"}, b'{"closeprobability": 1}'
-            ),
-            ChangeSet(
-                (BatchOperation("PATCH", f"opportunities({OPP})", {}, b"{}", content_id="1"),)
-            ),
-            BatchOperation("GET", "WhoAmI()"),
-        ],
-        service_root="https://org.example/api/data/v9.2/",
-        boundary="batch_abc",
-    )
-    assert content_type == 'multipart/mixed; boundary="batch_abc"'
-    text = body.decode()
-    assert text.startswith(
-        "--batch_abc\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\n"
-    )
-    assert f"PATCH /api/data/v9.2/opportunities({OPP}) HTTP/1.1\r\nIf-Match: *\r\n\r\n" in text
-    assert 'Content-Type: multipart/mixed; boundary="changeset_' in text
-    assert "Content-ID: 1\r\n" in text
-    assert "GET /api/data/v9.2/WhoAmI() HTTP/1.1" in text
-    assert text.endswith("--batch_abc--\r\n")
-
-
-def test_build_batch_limits() -> None:
-    root = "https://org.example/api/data/v9.2/"
-    with pytest.raises(BatchFormatError):
-        build_batch([], service_root=root)
-    with pytest.raises(BatchFormatError):
-        build_batch([BatchOperation("PATCH", "x")] * 1001, service_root=root)
-    with pytest.raises(BatchFormatError):
-        build_batch([ChangeSet((BatchOperation("GET", "x"),))], service_root=root)
-
-
-@pytest.mark.parametrize(
-    "content_type, body",
-    [
-        ("application/json", b"{}"),
-        (
-            "multipart/mixed; boundary=b",
-            b"--b\r\nContent-Type: application/http\r\n\r\nHTTP/1.1 204 No Content\r\n",
-        ),
-        (
-            "multipart/mixed; boundary=b",
-            b"--b\r\nContent-Type: application/http\r\n\r\ngarbage\r\n--b--\r\n",
-        ),
-    ],
-)
-def test_malformed_batch_responses_raise(content_type: str, body: bytes) -> None:
-    with pytest.raises(BatchFormatError):
-        parse_batch_response(content_type, body)
