@@ -1,4 +1,4 @@
-"""Retry policy, throttling pauses, per-user concurrency and error normalisation."""
+"""The transport's retry policy: throttling pauses, backoff, per-user concurrency, and error normalisation."""
 
 from __future__ import annotations
 
