@@ -1,13 +1,12 @@
-"""JSON API: identity and admin basics. (Projects, evaluations, solutions and settings live in
-their own routers.)"""
+"""JSON API: who you are."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from pydantic import BaseModel
 
-from functions.deps import container_of
-from functions.security import Admin, CurrentUser
+from functions.deps import ContainerDep, CurrentUser
+from functions.errors import problem_responses
 
 router = APIRouter(prefix="/api", tags=["identity"])
 
@@ -21,29 +20,14 @@ class Me(BaseModel):
     csrf_token: str | None = None
 
 
-class OrgOut(BaseModel):
-    name: str
-    url: str
-
-
-@router.get("/me", response_model=Me)
-async def me(request: Request, principal: CurrentUser) -> Me:
+@router.get("/me", responses=problem_responses(401, 503))
+async def me(container: ContainerDep, principal: CurrentUser) -> Me:
     """Who the cockpit thinks you are. Session callers also get their CSRF token here."""
-    settings = container_of(request).settings
     return Me(
         kind=principal.kind,
         tenant_id=principal.tenant_id,
         object_id=principal.object_id,
         roles=sorted(principal.roles),
-        is_admin=principal.has_role(settings.admin_role),
+        is_admin=container.admin.is_admin(principal),
         csrf_token=principal.csrf_token,
     )
-
-
-@router.get("/admin/orgs", response_model=list[OrgOut], tags=["admin"])
-async def admin_orgs(request: Request, principal: Admin) -> list[OrgOut]:
-    """Admins only: the CRM organisations configured for the admin's tenant."""
-    settings = container_of(request).settings
-    return [
-        OrgOut(name=o.name, url=o.url) for o in settings.orgs if o.tenant_id == principal.tenant_id
-    ]

@@ -5,15 +5,23 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
 
-from functions import api, api_cockpit, auth, cockpit_pages, health
+from functions import api, api_admin, api_projects, auth, health, pages
 from functions.errors import install_error_handlers
-from functions.middleware import CorrelationMiddleware, SecurityHeadersMiddleware
-from functions.pages import STATIC_DIR
+from functions.middleware import (
+    BodyLimitMiddleware,
+    CorrelationMiddleware,
+    SecurityHeadersMiddleware,
+)
+from functions.rendering import STATIC_DIR
+from functions.schemas import Problem
 from shared.bootstrap import Container, build_container
+from shared.domain.solutions import Solution
 from shared.observability import configure_logging
 from shared.settings import Settings, load_settings
 
@@ -47,13 +55,33 @@ def create_app(*, settings: Settings | None = None, container: Container | None 
     app.state.container = active
     app.state.settings = settings
     install_error_handlers(app)
-    app.include_router(health.router)
-    app.include_router(auth.router)
-    app.include_router(api.router)
-    app.include_router(api_cockpit.router)
-    app.include_router(cockpit_pages.router)
+    for module in (health, auth, api, api_projects, api_admin, pages):
+        app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    # Outermost last: correlation ids must wrap everything, including the security headers.
-    app.add_middleware(SecurityHeadersMiddleware, frame_ancestors=settings.frame_ancestors)
+    # add_middleware puts each one outside the previous: the security headers wrap everything,
+    # including the correlation middleware's 500 answer and the body limit's 413.
+    app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
     app.add_middleware(CorrelationMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware, frame_ancestors=settings.frame_ancestors)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """The document as the API really behaves: errors are problem+json (``Problem``), bad input is
+    400 (the error tree's InvalidInput), never FastAPI's default 422 shape."""
+    if app.openapi_schema is not None:
+        return app.openapi_schema
+    schema = get_openapi(title=app.title, version=app.version, routes=app.routes)
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    for name in ("HTTPValidationError", "ValidationError"):
+        components.pop(name, None)
+    components["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    solution = Solution.model_json_schema(ref_template="#/components/schemas/{model}")
+    components.update(solution.pop("$defs", {}))
+    components["Solution"] = solution
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            operation.get("responses", {}).pop("422", None)
+    app.openapi_schema = schema
+    return schema

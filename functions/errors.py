@@ -1,23 +1,26 @@
-"""Maps the domain error tree (``shared/domain/errors.py``) to HTTP.
+"""Maps the domain error tree (``shared/domain/errors.py``) to HTTP — the only place that does.
 
-API routes (``/api/…``) answer JSON problem details (RFC 9457) with a readable ``detail`` in the
-user's language and a stable ``code``; pages answer a small HTML page. Nobody ever sees a stack
-trace: unexpected exceptions become a 500 with a reference (the correlation id) to quote.
+API routes (``/api/…``) and scripts answer JSON problem details (RFC 9457) with a stable ``code``
+and a readable ``detail`` in the user's language; page navigations get a small HTML page in that
+language. Unexpected exceptions take one path (:func:`internal_error`, called by the correlation
+middleware): logged with message, stack and correlation id, answered with a 500 that quotes the
+correlation id and never a stack trace.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Match
 
 from functions.i18n import t
-from functions.pages import render, request_lang
+from functions.rendering import render, request_lang
 from shared.domain import errors as e
 from shared.observability import correlation_id
 
@@ -32,7 +35,9 @@ STATUS: list[tuple[type[e.CockpitError], int]] = [
     (e.NotFound, 404),
     (e.Conflict, 409),
     (e.ConfigurationInvalid, 409),
+    (e.PayloadTooLarge, 413),
     (e.StorageUnavailable, 503),
+    (e.IdentityUnavailable, 503),
     (e.CrmRecordNotFound, 404),
     (e.CrmFieldSecured, 403),
     (e.CrmAccessDenied, 403),
@@ -43,6 +48,8 @@ STATUS: list[tuple[type[e.CockpitError], int]] = [
     (e.CrmUnavailable, 503),
     (e.CrmError, 502),
 ]
+# Outages: the client may try again after this many seconds.
+_RETRY_AFTER = {e.StorageUnavailable: 30, e.IdentityUnavailable: 30, e.CrmUnavailable: 30}
 
 
 def status_for(err: e.CockpitError) -> int:
@@ -50,6 +57,31 @@ def status_for(err: e.CockpitError) -> int:
         if isinstance(err, cls):
             return status
     return 500
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for the error answers a route really gives (all problem+json)."""
+    return {
+        status: {
+            "description": _DESCRIPTIONS.get(status, "Error"),
+            "content": {
+                "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+            },
+        }
+        for status in statuses
+    }
+
+
+_DESCRIPTIONS = {
+    400: "The request is not valid (the detail says what).",
+    401: "Not signed in, or the sign-in must be renewed (reauth: true).",
+    403: "Not allowed: Dynamics refuses access to the opportunity, CSRF, tenant, org or role.",
+    404: "No such project, solution or opportunity.",
+    409: "Changed by someone else meanwhile, or a setting no longer fits the CRM.",
+    413: "The request body is over the limit.",
+    502: "Dynamics 365 answered with an error.",
+    503: "Storage, Entra ID or Dynamics 365 cannot be reached or is busy (Retry-After).",
+}
 
 
 def wants_json(request: Request) -> bool:
@@ -95,11 +127,6 @@ def problem(
     return response
 
 
-# A session younger than this that still cannot get a CRM token must not be sent round the sign-in
-# loop again: that would loop forever (e.g. missing consent). It gets an explanation instead.
-FRESH_SESSION = timedelta(minutes=2)
-
-
 def _page_sign_in(request: Request, exc: e.CockpitError) -> Response | None:
     """Pages answer "not signed in" with the sign-in itself, not an error."""
     if wants_json(request) or request.method != "GET" or isinstance(exc, e.SignInFailed):
@@ -112,12 +139,8 @@ def _page_sign_in(request: Request, exc: e.CockpitError) -> Response | None:
         return embed_sign_in_page(request, exc)
     if request.url.path.startswith("/auth/"):
         return None
-    principal = getattr(request.state, "principal", None)
-    created = getattr(principal, "session_created_at", None)
-    now = request.app.state.container.clock.now()
-    if isinstance(exc, e.ReauthRequired) and created and now - created < FRESH_SESSION:
-        lang = request_lang(request)
-        message = t("reauth_fresh", lang, {"detail": exc.detail[:120]})
+    if isinstance(exc, e.ReauthRequired) and _fresh(request):
+        message = t("reauth_fresh", request_lang(request), {"detail": exc.detail[:120]})
         return render(
             request,
             "message.html",
@@ -128,11 +151,16 @@ def _page_sign_in(request: Request, exc: e.CockpitError) -> Response | None:
     return RedirectResponse(f"/auth/login?next={quote(target, safe='')}", status_code=303)
 
 
+def _fresh(request: Request) -> bool:
+    principal = getattr(request.state, "principal", None)
+    return bool(request.app.state.container.auth.is_fresh(principal))
+
+
 def embed_sign_in_page(request: Request, exc: e.CockpitError) -> Response:
-    """The embedded tab's sign-in (DESIGN §4) instead of a redirect to Entra, which refuses to be
-    framed. ``ReauthRequired`` means the session is valid but Entra wants an interactive sign-in,
-    so the page skips adopting the session; if that session is brand new, signing in again would
-    only loop, so the page explains and offers the new tab alone."""
+    """The embedded tab's sign-in instead of a redirect to Entra, which refuses to be framed.
+    ``ReauthRequired`` means the session is valid but Entra wants an interactive sign-in, so the
+    page skips adopting the session; if that session is brand new, signing in again would only
+    loop, so the page explains and offers the new tab alone."""
     lang = request_lang(request)
     path, query = request.url.path, request.url.query
     if path == "/embed":
@@ -140,15 +168,10 @@ def embed_sign_in_page(request: Request, exc: e.CockpitError) -> Response:
     else:
         new_tab = path.removeprefix("/embed") + (f"?{query}" if query else "")
     reauth = isinstance(exc, e.ReauthRequired)
+    stuck = reauth and _fresh(request)
     reason = t("reauth_required", lang) if reauth else None
-    stuck = False
-    if reauth:
-        principal = getattr(request.state, "principal", None)
-        created = getattr(principal, "session_created_at", None)
-        now = request.app.state.container.clock.now()
-        if created is not None and now - created < FRESH_SESSION:
-            stuck = True
-            reason = t("reauth_fresh", lang, {"detail": exc.detail[:120]})
+    if stuck:
+        reason = t("reauth_fresh", lang, {"detail": exc.detail[:120]})
     return render(
         request,
         "embed_signin.html",
@@ -173,8 +196,10 @@ async def _cockpit_error(request: Request, exc: Exception) -> Response:
     status = status_for(exc)
     lang = request_lang(request)
     params = dict(exc.params)
-    # Only messages meant to show it contain {detail} (input and configuration problems).
     params.setdefault("detail", exc.detail)
+    reasons = params.get("reasons")
+    if isinstance(reasons, list):  # refusal codes become sentences
+        params["reasons"] = "; ".join(t(f"refusal_{code}", lang) for code in reasons)
     message = t(exc.code, lang, params)
     extra: dict[str, object] = {}
     headers: dict[str, str] = {}
@@ -182,16 +207,12 @@ async def _cockpit_error(request: Request, exc: Exception) -> Response:
         extra["reauth"] = True
     if isinstance(exc, e.CrmBusy) and exc.retry_after:
         headers["Retry-After"] = str(max(1, round(exc.retry_after)))
+    for cls, seconds in _RETRY_AFTER.items():
+        if isinstance(exc, cls):
+            headers.setdefault("Retry-After", str(seconds))
     log.info(
         "request failed",
-        extra={
-            "fields": {
-                "code": exc.code,
-                "status": status,
-                "error": exc.__class__.__name__,
-                "detail": exc.detail,
-            }
-        },
+        extra={"fields": {"code": exc.code, "status": status, "error": exc.__class__.__name__}},
     )
     return problem(
         request, status=status, code=exc.code, message=message, extra=extra, headers=headers
@@ -200,50 +221,62 @@ async def _cockpit_error(request: Request, exc: Exception) -> Response:
 
 async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
+    problems = list(exc.errors())
+    if any(item.get("type") == "json_invalid" for item in problems):
+        message = t("invalid_json", request_lang(request))
+        return problem(request, status=400, code="invalid_json", message=message)
     parts = []
-    for item in exc.errors():
+    for item in problems:
         loc = ".".join(str(p) for p in item.get("loc", ()) if p not in ("body", "query", "path"))
         parts.append(f"{loc or 'request'}: {item.get('msg', 'invalid')}")
     detail = "; ".join(parts)[:500]
-    lang = request_lang(request)
-    return problem(
-        request,
-        status=400,
-        code="invalid_input",
-        message=t("invalid_input", lang, {"detail": detail}),
-    )
+    message = t("invalid_input", request_lang(request), {"detail": detail})
+    return problem(request, status=400, code="invalid_input", message=message)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
-    lang = request_lang(request)
-    code = {404: "not_found", 405: "invalid_input", 401: "not_signed_in", 403: "forbidden"}.get(
-        exc.status_code, "error"
-    )
-    message = t(code, lang, {"detail": str(exc.detail)})
-    return problem(
-        request,
-        status=exc.status_code,
-        code=code,
-        message=message,
-        headers=getattr(exc, "headers", None),
-    )
+    code = {
+        404: "not_found",
+        405: "method_not_allowed",
+        401: "not_signed_in",
+        403: "forbidden",
+    }.get(exc.status_code, "http_error")
+    headers = dict(getattr(exc, "headers", None) or {})
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(_allowed_methods(request))
+    message = t(code, request_lang(request), {"detail": str(exc.detail)})
+    return problem(request, status=exc.status_code, code=code, message=message, headers=headers)
 
 
-async def _unexpected(request: Request, exc: Exception) -> Response:
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path (Starlette reports only the first route's)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        for method in getattr(route, "methods", None) or ():
+            if route.matches({**request.scope, "method": method})[0] is Match.FULL:
+                methods.add(method)
+    return sorted(methods)
+
+
+def internal_error(request: Request, exc: BaseException) -> Response:
+    """The one answer to an unexpected exception: logged whole for operators (message, stack,
+    correlation id; redacted), a localized 500 for people, problem+json for the API."""
     reference = correlation_id.get()
     log.error("unhandled exception", exc_info=exc, extra={"fields": {"path": request.url.path}})
-    lang = request_lang(request)
-    return problem(
-        request,
-        status=500,
-        code="internal_error",
-        message=t("internal_error", lang, {"reference": reference}),
-    )
+    try:
+        lang = request_lang(request)
+        message = t("internal_error", lang, {"reference": reference})
+        return problem(request, status=500, code="internal_error", message=message)
+    except Exception:  # rendering itself failed: still answer, still no stack trace
+        return JSONResponse(
+            {"status": 500, "code": "internal_error", "correlation_id": reference},
+            status_code=500,
+            media_type="application/problem+json",
+        )
 
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(e.CockpitError, _cockpit_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(Exception, _unexpected)

@@ -1,357 +1,71 @@
-"""English and German texts for pages and error messages.
+"""One language per page, and numbers and dates the way people of that language write them.
 
-The language comes from Dynamics' ``userlcid`` (1031 → German) when the cockpit is launched, else
-from ``Accept-Language``. Texts are looked up by key; a missing German text falls back to English.
+The language is negotiated once per request (docs/architecture.md, "Languages"): Dynamics'
+``userlcid``, then its ``orglcid``, then the browser's ``Accept-Language`` by q-value; Babel picks
+the best supported locale and formats numbers (grouping, decimal comma), percentages and dates.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Literal
+from datetime import datetime
+from decimal import Decimal
 
-Lang = Literal["en", "de"]
+from babel import Locale
+from babel.dates import format_datetime, get_timezone
+from babel.numbers import format_decimal, format_percent
 
-# LCIDs Dynamics passes (userlcid/orglcid) that map to German: de-DE, de-CH, de-AT, de-LU, de-LI.
-_GERMAN_LCIDS = {1031, 2055, 3079, 4103, 5127}
+from functions.messages import MESSAGES, Lang
 
-MESSAGES: dict[str, dict[Lang, str]] = {
-    # --- errors (keys are CockpitError.code values) -------------------------------------------
-    "error": {"en": "Something went wrong.", "de": "Etwas ist schiefgelaufen."},
-    "invalid_input": {
-        "en": "The request is not valid: {detail}",
-        "de": "Die Anfrage ist ungültig: {detail}",
-    },
-    "invalid_key": {
-        "en": "{what} contains characters that cannot be used.",
-        "de": "{what} enthält Zeichen, die nicht verwendet werden können.",
-    },
-    "invalid_guid": {
-        "en": "The {what} is not a valid record id (a GUID was expected).",
-        "de": "Die {what} ist keine gültige Datensatz-ID (erwartet wird eine GUID).",
-    },
-    "invalid_org": {
-        "en": "The organisation name is not valid.",
-        "de": "Der Organisationsname ist ungültig.",
-    },
-    "not_signed_in": {"en": "Please sign in.", "de": "Bitte melden Sie sich an."},
-    "reauth_required": {
-        "en": "Your sign-in has expired. Please sign in again.",
-        "de": "Ihre Anmeldung ist abgelaufen. Bitte melden Sie sich erneut an.",
-    },
-    "forbidden": {"en": "You are not allowed to do this.", "de": "Dazu sind Sie nicht berechtigt."},
-    "not_found": {"en": "Not found.", "de": "Nicht gefunden."},
-    "conflict": {
-        "en": "Someone else changed this at the same time. Reload the page and try again.",
-        "de": "Jemand anderes hat dies gleichzeitig geändert. Laden Sie die Seite neu und versuchen Sie es erneut.",
-    },
-    "configuration_invalid": {
-        "en": "The cockpit's CRM settings need attention: {detail} Please ask your cockpit administrator.",
-        "de": "Die CRM-Einstellungen des Cockpits müssen geprüft werden: {detail} Bitte wenden Sie sich an Ihre Cockpit-Administration.",
-    },
-    "storage_unavailable": {
-        "en": "The cockpit's storage is not reachable right now. Please try again in a minute.",
-        "de": "Der Speicher des Cockpits ist gerade nicht erreichbar. Bitte versuchen Sie es in einer Minute erneut.",
-    },
-    "crm_error": {
-        "en": "Dynamics 365 reported an error.",
-        "de": "Dynamics 365 hat einen Fehler gemeldet.",
-    },
-    "crm_not_found": {
-        "en": "This opportunity no longer exists in Dynamics 365 (it may have been deleted).",
-        "de": "Diese Verkaufschance existiert in Dynamics 365 nicht mehr (sie wurde möglicherweise gelöscht).",
-    },
-    "crm_access_denied": {
-        "en": "Dynamics 365 does not allow you to do this for this opportunity. Ask your CRM administrator for the privilege, or ask the owner.",
-        "de": "Dynamics 365 erlaubt Ihnen dies für diese Verkaufschance nicht. Bitten Sie Ihre CRM-Administration um die Berechtigung oder wenden Sie sich an den Besitzer.",
-    },
-    "crm_field_secured": {
-        "en": "The target field is protected by field security in Dynamics 365 and you may not change it. Ask your CRM administrator for a field security profile.",
-        "de": "Das Zielfeld ist in Dynamics 365 durch Feldsicherheit geschützt und Sie dürfen es nicht ändern. Bitten Sie Ihre CRM-Administration um ein Feldsicherheitsprofil.",
-    },
-    "crm_record_closed": {
-        "en": "This opportunity is closed (won or lost), so the probability was not written to Dynamics 365.",
-        "de": "Diese Verkaufschance ist geschlossen (gewonnen oder verloren), daher wurde die Wahrscheinlichkeit nicht in Dynamics 365 geschrieben.",
-    },
-    "crm_conflict": {
-        "en": "The opportunity was changed in Dynamics 365 meanwhile. Reload and try again.",
-        "de": "Die Verkaufschance wurde in der Zwischenzeit in Dynamics 365 geändert. Laden Sie neu und versuchen Sie es erneut.",
-    },
-    "crm_rejected": {
-        "en": "Dynamics 365 rejected the request. Please ask your cockpit administrator to check the settings.",
-        "de": "Dynamics 365 hat die Anfrage abgelehnt. Bitten Sie Ihre Cockpit-Administration, die Einstellungen zu prüfen.",
-    },
-    "crm_busy": {
-        "en": "Dynamics 365 is busy right now (too many requests). Please wait a moment and try again.",
-        "de": "Dynamics 365 ist gerade ausgelastet (zu viele Anfragen). Bitte warten Sie einen Moment und versuchen Sie es erneut.",
-    },
-    "crm_unavailable": {
-        "en": "Dynamics 365 is not reachable right now. Please try again later.",
-        "de": "Dynamics 365 ist gerade nicht erreichbar. Bitte versuchen Sie es später erneut.",
-    },
-    # --- identity ----------------------------------------------------------------------------
-    "sign_in_failed": {
-        "en": "Sign-in did not complete ({error}). Please try again.",
-        "de": "Die Anmeldung wurde nicht abgeschlossen ({error}). Bitte versuchen Sie es erneut.",
-    },
-    "login_expired": {
-        "en": "This sign-in link has expired or was already used. Please start the sign-in again.",
-        "de": "Dieser Anmeldelink ist abgelaufen oder wurde bereits verwendet. Bitte melden Sie sich erneut an.",
-    },
-    "login_not_yours": {
-        "en": "This sign-in was started in another browser. Please start the sign-in here.",
-        "de": "Diese Anmeldung wurde in einem anderen Browser begonnen. Bitte melden Sie sich hier an.",
-    },
-    "tenant_not_allowed": {
-        "en": "Your organisation is not enabled for this cockpit. Ask your administrator.",
-        "de": "Ihre Organisation ist für dieses Cockpit nicht freigeschaltet. Wenden Sie sich an Ihre Administration.",
-    },
-    "invalid_next": {
-        "en": "The return address must be a page of this site.",
-        "de": "Die Rücksprungadresse muss eine Seite dieser Website sein.",
-    },
-    "invalid_token": {
-        "en": "The access token is not valid.",
-        "de": "Das Zugriffstoken ist ungültig.",
-    },
-    "insufficient_scope": {
-        "en": "The access token does not grant access to the cockpit API.",
-        "de": "Das Zugriffstoken erlaubt keinen Zugriff auf die Cockpit-API.",
-    },
-    "csrf_failed": {
-        "en": "This request did not come from the cockpit's own page. Reload the page and try again.",
-        "de": "Diese Anfrage kam nicht von der Cockpit-Seite selbst. Laden Sie die Seite neu und versuchen Sie es erneut.",
-    },
-    "admin_only": {
-        "en": "Only cockpit administrators may do this.",
-        "de": "Nur Cockpit-Administratoren dürfen das.",
-    },
-    "org_not_allowed": {
-        "en": "This Dynamics 365 organisation is not configured for your tenant.",
-        "de": "Diese Dynamics-365-Organisation ist für Ihren Mandanten nicht eingerichtet.",
-    },
-    "signed_in_title": {"en": "You are signed in", "de": "Sie sind angemeldet"},
-    "signed_in_return": {
-        "en": "You can close this window and return to Dynamics 365. Click “Continue” in the cockpit tab.",
-        "de": "Sie können dieses Fenster schließen und zu Dynamics 365 zurückkehren. Klicken Sie im Cockpit-Tab auf „Weiter“.",
-    },
-    "close_window": {"en": "Done", "de": "Fertig"},
-    "close_window_hint": {
-        "en": "Close this window and click “Continue” in the cockpit tab.",
-        "de": "Schließen Sie dieses Fenster und klicken Sie im Cockpit-Tab auf „Weiter“.",
-    },
-    "record_not_saved": {
-        "en": "Save the opportunity first: the cockpit opens for saved records only.",
-        "de": "Speichern Sie die Verkaufschance zuerst: Das Cockpit öffnet nur gespeicherte Datensätze.",
-    },
-    "signed_out_title": {"en": "Signed out", "de": "Abgemeldet"},
-    "signed_out": {
-        "en": "You have been signed out of the cockpit.",
-        "de": "Sie wurden vom Cockpit abgemeldet.",
-    },
-    "sign_in": {"en": "Sign in", "de": "Anmelden"},
-    "sign_out": {"en": "Sign out", "de": "Abmelden"},
-    "reauth_fresh": {
-        "en": "You just signed in, but the cockpit still cannot get access to Dynamics 365 for you ({detail}). Ask your administrator whether the app has consent for Dynamics 365.",
-        "de": "Sie haben sich gerade angemeldet, aber das Cockpit erhält für Sie weiterhin keinen Zugriff auf Dynamics 365 ({detail}). Fragen Sie Ihre Administration, ob die App die Zustimmung für Dynamics 365 hat.",
-    },
-    # --- pages --------------------------------------------------------------------------------
-    "home_title": {"en": "Opportunity Cockpit", "de": "Opportunity Cockpit"},
-    "home_intro": {
-        "en": "Open an opportunity in Dynamics 365 and click “Open Cockpit”, or use the Cockpit tab on the opportunity form.",
-        "de": "Öffnen Sie eine Verkaufschance in Dynamics 365 und klicken Sie auf „Cockpit öffnen“, oder nutzen Sie den Cockpit-Tab im Formular.",
-    },
-    "admin_settings": {"en": "Administration", "de": "Administration"},
-    "open_in_new_tab": {"en": "Open in new tab", "de": "In neuem Tab öffnen"},
-    "opportunity": {"en": "Opportunity", "de": "Verkaufschance"},
-    "account": {"en": "Account", "de": "Firma"},
-    "owner": {"en": "Owner", "de": "Besitzer"},
-    "est_revenue": {"en": "Est. revenue", "de": "Voraussichtlicher Umsatz"},
-    "est_close_date": {"en": "Est. close date", "de": "Voraussichtliches Abschlussdatum"},
-    "sales_stage": {"en": "Sales stage", "de": "Verkaufsphase"},
-    "status": {"en": "Status", "de": "Status"},
-    "crm_probability": {
-        "en": "Probability in Dynamics 365",
-        "de": "Wahrscheinlichkeit in Dynamics 365",
-    },
-    "target_value": {
-        "en": "Target field {field} in Dynamics 365",
-        "de": "Zielfeld {field} in Dynamics 365",
-    },
-    "closed_badge": {"en": "Closed", "de": "Geschlossen"},
-    "choose_solution": {"en": "Choose a qualification model", "de": "Qualifizierungsmodell wählen"},
-    "choose_solution_intro": {
-        "en": "This is the first time the cockpit opens this opportunity. Choose the model to qualify it with.",
-        "de": "Das Cockpit öffnet diese Verkaufschance zum ersten Mal. Wählen Sie das Modell, mit dem sie qualifiziert wird.",
-    },
-    "use_solution": {"en": "Use this model", "de": "Dieses Modell verwenden"},
-    "criteria_count": {"en": "{count} criteria", "de": "{count} Kriterien"},
-    "reassign_solution": {"en": "Change model (admin)", "de": "Modell ändern (Admin)"},
-    "qualification": {"en": "Qualification", "de": "Qualifizierung"},
-    "solution_version": {"en": "{name}, version {version}", "de": "{name}, Version {version}"},
-    "evaluate": {"en": "Calculate and save", "de": "Berechnen und speichern"},
-    "evaluating": {"en": "Saving…", "de": "Wird gespeichert…"},
-    "not_answered": {"en": "not answered", "de": "nicht beantwortet"},
-    "win_probability": {"en": "Win probability", "de": "Gewinnwahrscheinlichkeit"},
-    "no_evaluation_yet": {
-        "en": "No evaluation yet. Answer the criteria and click “Calculate and save”.",
-        "de": "Noch keine Bewertung. Beantworten Sie die Kriterien und klicken Sie auf „Berechnen und speichern“.",
-    },
-    "explanation": {"en": "Why this probability", "de": "Warum diese Wahrscheinlichkeit"},
-    "criterion": {"en": "Criterion", "de": "Kriterium"},
-    "answer": {"en": "Answer", "de": "Antwort"},
-    "weight": {"en": "Weight", "de": "Gewichtung"},
-    "points": {"en": "Points", "de": "Punkte"},
-    "knockout_active": {
-        "en": "Knock-out: “{answer}” caps the probability at {cap} %.",
-        "de": "K.-o.-Kriterium: „{answer}“ begrenzt die Wahrscheinlichkeit auf {cap} %.",
-    },
-    "answered_of": {
-        "en": "{answered} of {total} criteria answered",
-        "de": "{answered} von {total} Kriterien beantwortet",
-    },
-    "history": {"en": "History", "de": "Verlauf"},
-    "history_when": {"en": "When", "de": "Wann"},
-    "history_by": {"en": "By", "de": "Von"},
-    "history_you": {"en": "you", "de": "Ihnen"},
-    "history_colleague": {"en": "a colleague", "de": "einem Kollegen"},
-    "history_model": {"en": "Model", "de": "Modell"},
-    "trend_up": {"en": "up", "de": "gestiegen"},
-    "trend_down": {"en": "down", "de": "gesunken"},
-    "trend_flat": {"en": "unchanged", "de": "unverändert"},
-    "trend_new": {"en": "first evaluation", "de": "erste Bewertung"},
-    "writeback": {"en": "Dynamics 365", "de": "Dynamics 365"},
-    "wb_written": {
-        "en": "{value} was written to “{field}” in Dynamics 365. The opportunity form shows it after a refresh.",
-        "de": "{value} wurde in „{field}“ in Dynamics 365 geschrieben. Das Verkaufschancen-Formular zeigt den Wert nach dem Aktualisieren.",
-    },
-    "wb_written_embedded": {
-        "en": "{value} was written to “{field}” in Dynamics 365; the form is being refreshed.",
-        "de": "{value} wurde in „{field}“ in Dynamics 365 geschrieben; das Formular wird aktualisiert.",
-    },
-    "wb_unchanged": {
-        "en": "Dynamics 365 already shows {value} in “{field}”: nothing to write.",
-        "de": "Dynamics 365 zeigt in „{field}“ bereits {value}: nichts zu schreiben.",
-    },
-    "wb_skipped_closed": {
-        "en": "The opportunity is closed (won or lost), so {value} was not written to Dynamics 365. The evaluation is saved.",
-        "de": "Die Verkaufschance ist geschlossen (gewonnen oder verloren), daher wurde {value} nicht in Dynamics 365 geschrieben. Die Bewertung ist gespeichert.",
-    },
-    "wb_retrying": {
-        "en": "Dynamics 365 is busy, so the value was not written yet. The evaluation is saved; try “Write again” in a minute.",
-        "de": "Dynamics 365 ist ausgelastet, der Wert wurde noch nicht geschrieben. Die Bewertung ist gespeichert; versuchen Sie „Erneut schreiben“ in einer Minute.",
-    },
-    "wb_failed": {
-        "en": "The evaluation is saved, but it was not written to Dynamics 365: {reason}",
-        "de": "Die Bewertung ist gespeichert, wurde aber nicht in Dynamics 365 geschrieben: {reason}",
-    },
-    "wb_pending": {
-        "en": "Not written to Dynamics 365 yet.",
-        "de": "Noch nicht in Dynamics 365 geschrieben.",
-    },
-    "write_again": {"en": "Write again", "de": "Erneut schreiben"},
-    "admin_title": {"en": "Cockpit administration", "de": "Cockpit-Administration"},
-    "admin_org": {"en": "Dynamics 365 organisation {org}", "de": "Dynamics-365-Organisation {org}"},
-    "admin_target_field": {
-        "en": "Field that receives the probability",
-        "de": "Feld, das die Wahrscheinlichkeit erhält",
-    },
-    "admin_closed_policy": {
-        "en": "When the opportunity is closed",
-        "de": "Wenn die Verkaufschance geschlossen ist",
-    },
-    "policy_skip": {"en": "Do not write (recommended)", "de": "Nicht schreiben (empfohlen)"},
-    "policy_write": {"en": "Write anyway", "de": "Trotzdem schreiben"},
-    "admin_save": {"en": "Save", "de": "Speichern"},
-    "admin_saved": {"en": "Saved.", "de": "Gespeichert."},
-    "field_type_range": {"en": "{type}, {min}–{max}", "de": "{type}, {min}–{max}"},
-    "field_secured_warning": {
-        "en": "secured: only users with a field security profile can write it",
-        "de": "geschützt: nur Benutzer mit Feldsicherheitsprofil können es schreiben",
-    },
-    "field_refused": {"en": "cannot be used: {reasons}", "de": "nicht verwendbar: {reasons}"},
-    "admin_metadata_error": {
-        "en": "The field list could not be read from Dynamics 365: {reason}",
-        "de": "Die Feldliste konnte nicht aus Dynamics 365 gelesen werden: {reason}",
-    },
-    "admin_current_missing": {
-        "en": "The configured field “{field}” no longer exists or cannot be used. Choose another one.",
-        "de": "Das eingestellte Feld „{field}“ existiert nicht mehr oder ist nicht verwendbar. Wählen Sie ein anderes.",
-    },
-    "no_solution": {
-        "en": "Choose a qualification model first.",
-        "de": "Wählen Sie zuerst ein Qualifizierungsmodell.",
-    },
-    "not_an_opportunity": {
-        "en": "The cockpit works with opportunities only (this record is a “{typename}”).",
-        "de": "Das Cockpit arbeitet nur mit Verkaufschancen (dieser Datensatz ist vom Typ „{typename}“).",
-    },
-    "embed_sign_in_title": {"en": "Sign in to the cockpit", "de": "Am Cockpit anmelden"},
-    "embed_sign_in_intro": {
-        "en": "The cockpit needs you to sign in with your Microsoft 365 account.",
-        "de": "Das Cockpit benötigt Ihre Anmeldung mit Ihrem Microsoft-365-Konto.",
-    },
-    "embed_sign_in_button": {"en": "Sign in", "de": "Anmelden"},
-    "embed_continue": {"en": "Continue", "de": "Weiter"},
-    "embed_popup_hint": {
-        "en": "A sign-in window opened. When it says you are signed in, come back here and click “Continue”.",
-        "de": "Ein Anmeldefenster wurde geöffnet. Wenn es meldet, dass Sie angemeldet sind, kehren Sie hierher zurück und klicken Sie auf „Weiter“.",
-    },
-    "embed_blocked": {
-        "en": "Your browser does not let the cockpit use your sign-in inside Dynamics 365 (third-party storage is blocked or access was denied). Use “Open in new tab” instead.",
-        "de": "Ihr Browser erlaubt dem Cockpit nicht, Ihre Anmeldung innerhalb von Dynamics 365 zu nutzen (Speicher von Drittanbietern ist blockiert oder der Zugriff wurde verweigert). Nutzen Sie stattdessen „In neuem Tab öffnen“.",
-    },
-    "embed_still_signed_out": {
-        "en": "You are not signed in yet. Finish the sign-in in the other window, then click “Continue” again.",
-        "de": "Sie sind noch nicht angemeldet. Schließen Sie die Anmeldung im anderen Fenster ab und klicken Sie dann erneut auf „Weiter“.",
-    },
-    # --- qualification --------------------------------------------------------------------------
-    "invalid_solution": {
-        "en": "The solution is not valid: {detail}",
-        "de": "Die Lösung ist ungültig: {detail}",
-    },
-    "invalid_answer": {
-        "en": "An answer does not fit the solution: {detail}",
-        "de": "Eine Antwort passt nicht zur Lösung: {detail}",
-    },
-    "invalid_probability": {
-        "en": "The probability is not valid.",
-        "de": "Die Wahrscheinlichkeit ist ungültig.",
-    },
-    "solution_not_found": {
-        "en": "This solution does not exist (or not in this version).",
-        "de": "Diese Lösung existiert nicht (oder nicht in dieser Version).",
-    },
-    "project_not_found": {
-        "en": "There is no cockpit project for this opportunity yet. Open it from Dynamics 365 first.",
-        "de": "Für diese Verkaufschance gibt es noch kein Cockpit-Projekt. Öffnen Sie es zuerst aus Dynamics 365.",
-    },
-    "target_field_refused": {
-        "en": "This field cannot receive the probability: {detail}",
-        "de": "Dieses Feld kann die Wahrscheinlichkeit nicht aufnehmen: {detail}",
-    },
-    "value_out_of_range": {
-        "en": "The probability does not fit the target field's range. Ask your cockpit administrator to choose another field.",
-        "de": "Die Wahrscheinlichkeit passt nicht in den Wertebereich des Zielfelds. Bitten Sie Ihre Cockpit-Administration, ein anderes Feld zu wählen.",
-    },
-    "internal_error": {
-        "en": "An unexpected error occurred. Please try again; if it persists, give your administrator this reference: {reference}",
-        "de": "Ein unerwarteter Fehler ist aufgetreten. Bitte versuchen Sie es erneut; wenn er bleibt, nennen Sie Ihrer Administration diese Referenz: {reference}",
-    },
-}
+SUPPORTED: tuple[Lang, ...] = ("en", "de")
+_LOCALES: dict[Lang, str] = {"en": "en_US", "de": "de_DE"}
 
 
-def lang_from(*, userlcid: str | None = None, accept_language: str | None = None) -> Lang:
-    """German for a German LCID or a German-first Accept-Language, else English."""
-    if userlcid:
-        try:
-            return "de" if int(userlcid) in _GERMAN_LCIDS else "en"
-        except ValueError:
-            pass
-    if accept_language:
-        first = accept_language.split(",", 1)[0].strip().lower()
-        if first.startswith("de"):
-            return "de"
-    return "en"
+def lang_from_lcid(lcid: str | None) -> Lang | None:
+    """The supported language of a Windows LCID as Dynamics passes it (1031, 2055 … → de), else
+    None. An LCID keeps its primary language in the low 10 bits (MS-LCID §2.2), which is all a
+    language choice needs; Babel knows locales by tag, not by LCID."""
+    if not lcid or not lcid.isdigit() or len(lcid) > 6:
+        return None
+    return _PRIMARY_LANGUAGES.get(int(lcid) & 0x3FF)
+
+
+_PRIMARY_LANGUAGES: dict[int, Lang] = {0x07: "de", 0x09: "en"}
+
+
+def lang_from_accept(header: str | None) -> Lang | None:
+    """The best supported language of an ``Accept-Language`` header, honouring q-values."""
+    if not header:
+        return None
+    ranked: list[tuple[float, int, str]] = []
+    for position, part in enumerate(header.split(",")[:20]):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                continue
+        if tag and quality > 0:
+            ranked.append((-quality, position, tag.strip()))
+    preferred = [tag for _, _, tag in sorted(ranked)]
+    best = Locale.negotiate(preferred, list(SUPPORTED), sep="-") if preferred else None
+    return best.language if best is not None else None  # type: ignore[return-value]
+
+
+def negotiate(
+    *,
+    userlcid: str | None = None,
+    orglcid: str | None = None,
+    accept_language: str | None = None,
+) -> Lang:
+    """The page's language: the user's Dynamics language, the org's, the browser's, else English."""
+    return (
+        lang_from_lcid(userlcid)
+        or lang_from_lcid(orglcid)
+        or lang_from_accept(accept_language)
+        or "en"
+    )
 
 
 class _Blank(dict[str, object]):
@@ -367,12 +81,17 @@ def t(key: str, lang: Lang, params: Mapping[str, object] | None = None) -> str:
 
 
 def fmt_number(value: object, lang: Lang) -> str:
-    """A number as people in ``lang`` write it (German: decimal comma)."""
-    text = format(value, "f") if not isinstance(value, str) else value
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text.replace(".", ",") if lang == "de" else text
+    """A number as people in ``lang`` write it: 1,234,567.5 / 1.234.567,5 (no trailing zeros)."""
+    number = value if isinstance(value, Decimal) else Decimal(str(value))
+    return format_decimal(number.normalize(), locale=_LOCALES[lang], decimal_quantization=False)
 
 
 def fmt_percent(value: object, lang: Lang) -> str:
-    return f"{fmt_number(value, lang)} %" if lang == "de" else f"{fmt_number(value, lang)}%"
+    """A 0–100 value as a percentage: 56.5% / 56,5 %."""
+    number = value if isinstance(value, Decimal) else Decimal(str(value))
+    return format_percent(number / 100, locale=_LOCALES[lang], decimal_quantization=False)
+
+
+def fmt_datetime(value: datetime, lang: Lang, *, tz: str = "UTC") -> str:
+    """A moment in the reader's time zone and their language's medium format."""
+    return format_datetime(value, "medium", tzinfo=get_timezone(tz), locale=_LOCALES[lang])

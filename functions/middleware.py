@@ -2,11 +2,13 @@
 
 - Correlation ids: taken from ``x-correlation-id`` (or the Functions invocation id) or generated,
   echoed in the response, attached to every log line.
-- Unhandled exceptions become a 500 with a reference, never a stack trace, and are not re-raised
-  into the server (which would print the traceback with request data).
-- Security headers: embed routes may be framed only by the configured CRM origins
+- Unhandled exceptions take the one 500 path (``functions.errors.internal_error``) and are not
+  re-raised into the server (which would print the traceback with request data).
+- Request bodies over the configured limit are refused with 413 before the app reads them.
+- Security headers: the embed pages may be framed only by the configured CRM origins
   (``frame-ancestors``, and no X-Frame-Options, which cannot express an allow-list); every other
-  route refuses framing with both ``frame-ancestors 'none'`` and ``X-Frame-Options: DENY``.
+  answer — other routes, and any error under ``/embed`` such as a 404 — refuses framing with both
+  ``frame-ancestors 'none'`` and ``X-Frame-Options: DENY``.
 """
 
 from __future__ import annotations
@@ -17,16 +19,22 @@ import time
 from collections.abc import Sequence
 
 from starlette.datastructures import MutableHeaders
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from functions.errors import internal_error, problem
+from functions.i18n import t
+from functions.rendering import request_lang
+from shared.domain.errors import PayloadTooLarge
 from shared.observability import correlation_id, new_correlation_id
 
 log = logging.getLogger("cockpit.http")
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
-# Paths that Dynamics frames (the IFRAME tab) and what they load.
-EMBED_PREFIXES = ("/embed",)
+# The pages Dynamics frames (the IFRAME tab): the launch redirect and the project page. Anything
+# else under /embed (a typo, a 404) is an ordinary page that refuses framing.
+EMBED_PAGES = re.compile(r"^/embed(/projects/[A-Za-z0-9-]{1,63}/[{}A-Fa-f0-9-]{32,38})?$")
 
 
 class CorrelationMiddleware:
@@ -66,35 +74,47 @@ class CorrelationMiddleware:
                     }
                 },
             )
-        except Exception as exc:  # last resort: the error handlers map every expected error
-            log.error(
-                "unhandled exception", exc_info=exc, extra={"fields": {"path": scope.get("path")}}
-            )
-            if not started:
-                await _plain_500(scope, send, cid)
+        except Exception as exc:  # the error handlers map every expected error; this is the rest
+            if started:  # too late to answer: the log is all we can do
+                log.error("exception after the answer began", exc_info=exc)
+            else:
+                response = internal_error(Request(scope), exc)
+                await response(scope, receive, send_with_id)
         finally:
             correlation_id.reset(token)
 
 
-async def _plain_500(scope: Scope, send: Send, cid: str) -> None:
-    is_api = str(scope.get("path", "")).startswith("/api/")
-    if is_api:
-        body = (
-            '{"type":"about:blank","title":"internal_error","status":500,"code":"internal_error",'
-            f'"detail":"An unexpected error occurred. Reference: {cid}","correlation_id":"{cid}"}}'
-        ).encode()
-        ctype = b"application/problem+json"
-    else:
-        body = f"An unexpected error occurred. Reference: {cid}".encode()
-        ctype = b"text/plain; charset=utf-8"
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 500,
-            "headers": [(b"content-type", ctype), (b"x-correlation-id", cid.encode())],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+class BodyLimitMiddleware:
+    """413 for bodies over ``limit`` bytes: by ``Content-Length`` before reading, and while reading
+    when a body arrives without one (chunked)."""
+
+    def __init__(self, app: ASGIApp, *, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = _header(scope, b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
+            request = Request(scope)
+            message = t("payload_too_large", request_lang(request), {"limit": self.limit})
+            response = problem(request, status=413, code="payload_too_large", message=message)
+            await response(scope, receive, send)
+            return
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise PayloadTooLarge(f"request body over {self.limit} bytes")
+            return message
+
+        await self.app(scope, counted, send)
 
 
 class SecurityHeadersMiddleware:
@@ -107,11 +127,14 @@ class SecurityHeadersMiddleware:
             await self.app(scope, receive, send)
             return
         path = str(scope.get("path", ""))
-        embeddable = path.startswith(EMBED_PREFIXES)
+        embed_page = EMBED_PAGES.fullmatch(path) is not None
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
+                # Error answers are framable only where they are the embed page's own (sign-in,
+                # access refused): a 404 or 405 under /embed is not a page Dynamics shows.
+                embeddable = embed_page and int(message["status"]) not in (404, 405)
                 ancestors = self._embed_ancestors if embeddable else "'none'"
                 headers["content-security-policy"] = (
                     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

@@ -1,7 +1,8 @@
 """Timer functions, registered on the same FunctionApp as the HTTP app (one worker, one container).
 
-- ``writeback_retry`` (every 2 minutes): retries write-backs Dynamics was too busy for, as the app
-  on behalf of each rep (``CallerObjectId``), newest evaluation only.
+- ``writeback_retry`` (every 2 minutes): finishes every write-back still owed to the CRM (busy,
+  unreachable, conflicting, or interrupted by a crash), as the app on behalf of each rep
+  (``CallerObjectId``), newest evaluation only (``shared/services/writeback.py``).
 - ``expiry_cleanup`` (hourly): deletes expired sessions and sign-in flows.
 
 Schedules are NCRONTAB with seconds; only one instance runs a given timer when the app scales out.
@@ -29,7 +30,7 @@ def timers(container: Container) -> func.Blueprint:
     async def writeback_retry(timer: func.TimerRequest) -> None:
         token = correlation_id.set(new_correlation_id())
         try:
-            counts = await container.cockpit.process_outbox()
+            counts = await container.writeback.process_queue()
             log.info("write-back retries", extra={"fields": counts})
         finally:
             correlation_id.reset(token)
@@ -41,13 +42,8 @@ def timers(container: Container) -> func.Blueprint:
     async def expiry_cleanup(timer: func.TimerRequest) -> None:
         token = correlation_id.set(new_correlation_id())
         try:
-            now = container.clock.now()
-            sessions = await container.sessions.purge_expired(now=now)
-            flows = await container.login_flows.purge_expired(now=now)
-            log.info(
-                "expired records removed",
-                extra={"fields": {"sessions": sessions, "login_flows": flows}},
-            )
+            removed = await container.auth.purge_expired()
+            log.info("expired records removed", extra={"fields": removed})
         finally:
             correlation_id.reset(token)
 

@@ -1,8 +1,9 @@
 """Composition root: builds every adapter once per worker process from :class:`Settings`.
 
 The Functions host (through ``function_app.py``), uvicorn (``make run``) and the tests all use
-:class:`Container`; tests pass other adapters (fakes, counters, transports, clocks) as keyword
-arguments instead of monkeypatching. Building does no I/O: network clients, TLS contexts and CA
+:class:`Container`; tests pass other parts (in-memory stores, fakes, counters, transports, clocks) as
+keyword arguments named after the part they replace, instead of monkeypatching: the real services
+are then built around them. Building does no I/O: network clients, TLS contexts and CA
 files are created on first use (``functools.cached_property``), so importing ``function_app`` stays
 cheap and a worker that never calls Dataverse never opens a connection to it.
 """
@@ -42,8 +43,13 @@ from shared.ports import (
     SolutionStore,
     TokenCacheStore,
 )
+from shared.services.access import AccessPolicy
+from shared.services.admin import AdminService
 from shared.services.auth import AuthConfig, AuthService
-from shared.services.cockpit import CockpitService
+from shared.services.orgs import OrgDirectory
+from shared.services.projects import ProjectService
+from shared.services.qualification import QualificationService
+from shared.services.writeback import WritebackService
 from shared.settings import Settings
 
 if TYPE_CHECKING:
@@ -55,25 +61,30 @@ if TYPE_CHECKING:
 
 
 class Container:
-    """Everything a worker needs, built lazily. Keyword overrides replace a part for tests."""
+    """Everything a worker needs, built lazily. ``overrides`` replace parts by name (any cached
+    part below: ``projects``, ``crm``, ``identity``, ``clock`` …) for tests."""
 
     def __init__(
         self,
         settings: Settings,
         *,
-        clock: Clock | None = None,
         storage_counter: StorageOpCounter | None = None,
-        identity: IdentityProvider | None = None,
-        crm: CrmGateway | None = None,
         outbound_transport: httpx.AsyncBaseTransport | None = None,
+        **overrides: Any,
     ) -> None:
         self.settings = settings
-        self.clock: Clock = clock or SystemClock()
         self.storage_counter = storage_counter or StorageOpCounter()
-        self._identity_override = identity
-        self._crm_override = crm
         self._transport = outbound_transport
         self._closers: list[Any] = []
+        for name, part in overrides.items():
+            if not isinstance(getattr(type(self), name, None), cached_property):
+                raise TypeError(f"Container has no part named {name!r} to override")
+            # cached_property reads the instance dict first: the override *is* the built part.
+            self.__dict__[name] = part
+
+    @cached_property
+    def clock(self) -> Clock:
+        return SystemClock()
 
     # --- storage ----------------------------------------------------------------------------------
     @cached_property
@@ -129,8 +140,6 @@ class Container:
     # --- identity ---------------------------------------------------------------------------------
     @cached_property
     def identity(self) -> IdentityProvider:
-        if self._identity_override is not None:
-            return self._identity_override
         from shared.adapters.entra.msal_adapter import MsalIdentityProvider
 
         s = self.settings
@@ -157,7 +166,7 @@ class Container:
             caches=self.token_caches,
             clock=self.clock,
             config=AuthConfig(
-                redirect_uri=f"{s.public_base_url}/auth/callback",
+                public_base_url=s.public_base_url,
                 login_scopes=(s.orgs[0].user_scope,),
                 allowed_tenants=s.allowed_tenants,
                 session_idle=timedelta(minutes=s.session_idle_minutes),
@@ -168,8 +177,6 @@ class Container:
     # --- CRM and the journey ----------------------------------------------------------------------
     @cached_property
     def crm(self) -> CrmGateway:
-        if self._crm_override is not None:
-            return self._crm_override
         from shared.adapters.dataverse.gateway import DataverseGateway
         from shared.adapters.dataverse.transport import RetryPolicy
 
@@ -197,17 +204,63 @@ class Container:
         return TableOrgSettingsStore(self.tables)
 
     @cached_property
-    def cockpit(self) -> CockpitService:
-        return CockpitService(
-            orgs=self.settings.orgs,
+    def orgs(self) -> OrgDirectory:
+        return OrgDirectory(self.settings.orgs)
+
+    @cached_property
+    def access(self) -> AccessPolicy:
+        return AccessPolicy(
+            crm=self.crm,
+            callers=self.auth,
+            clock=self.clock,
+            interactive_budget_seconds=self.settings.dataverse_interactive_budget_seconds,
+        )
+
+    @cached_property
+    def projects_service(self) -> ProjectService:
+        return ProjectService(
+            access=self.access,
             projects=self.projects,
             evaluations=self.evaluations,
             solutions=self.solutions,
             org_settings=self.org_settings,
-            crm=self.crm,
-            auth=self.auth,
             clock=self.clock,
+        )
+
+    @cached_property
+    def writeback(self) -> WritebackService:
+        return WritebackService(
+            evaluations=self.evaluations,
             outbox=self.outbox,
+            org_settings=self.org_settings,
+            crm=self.crm,
+            callers=self.auth,
+            orgs=self.orgs,
+            clock=self.clock,
+            grace=timedelta(seconds=self.settings.writeback_grace_seconds),
+            interactive_budget_seconds=self.settings.dataverse_interactive_budget_seconds,
+        )
+
+    @cached_property
+    def qualification(self) -> QualificationService:
+        return QualificationService(
+            access=self.access,
+            projects=self.projects,
+            evaluations=self.evaluations,
+            solutions=self.solutions,
+            writeback=self.writeback,
+            clock=self.clock,
+            admin_role=self.settings.admin_role,
+        )
+
+    @cached_property
+    def admin(self) -> AdminService:
+        return AdminService(
+            org_settings=self.org_settings,
+            crm=self.crm,
+            callers=self.auth,
+            clock=self.clock,
+            admin_role=self.settings.admin_role,
         )
 
     @cached_property

@@ -78,8 +78,11 @@ class JsonFormatter(logging.Formatter):
         if isinstance(extra, dict):
             payload.update({k: v for k, v in extra.items() if k not in payload})
         if record.exc_info and record.exc_info[0] is not None:
-            # The exception type only: stack traces may quote request data.
+            # Type, message and stack for operators, through the same redaction as messages
+            # (frames show code, not request data; a message quoting a token is masked).
             payload["error_type"] = record.exc_info[0].__name__
+            payload["error"] = redact(str(record.exc_info[1]))[:1000]
+            payload["stack"] = redact(self.formatException(record.exc_info))
         return json.dumps(payload, default=str)
 
 

@@ -88,6 +88,19 @@ class CrmGateway(Protocol):
         ...
 
 
+class CrmCallers(Protocol):
+    """Makes the :class:`CrmCaller` a CRM call runs as (the sign-in service in production)."""
+
+    def caller(
+        self,
+        principal: Principal,
+        org: CrmOrg,
+        *,
+        impersonate: str | None = None,
+        budget_seconds: float | None = None,
+    ) -> CrmCaller: ...
+
+
 class ProjectStore(Protocol):
     async def get(self, key: ProjectKey) -> Project | None:
         """Point read; None when the opportunity has no project yet."""
@@ -99,6 +112,10 @@ class ProjectStore(Protocol):
 
     async def update(self, project: Project) -> Project:
         """ETag-conditional replace; raises Conflict when someone changed it meanwhile."""
+        ...
+
+    async def delete(self, key: ProjectKey) -> None:
+        """Remove the project row (absent is fine)."""
         ...
 
 
@@ -165,9 +182,20 @@ class IdentityProvider(Protocol):
         ...
 
     async def acquire_silent(
-        self, *, cache: str, home_account_id: str, tenant_id: str, scopes: Sequence[str]
+        self,
+        *,
+        cache: str,
+        home_account_id: str,
+        tenant_id: str,
+        scopes: Sequence[str],
+        force_refresh: bool = False,
     ) -> TokenResult:
-        """Raises ReauthRequired when only an interactive sign-in can help."""
+        """Raises ReauthRequired when only an interactive sign-in can help; ``force_refresh``
+        skips cached access tokens (the resource refused one)."""
+        ...
+
+    def merge_caches(self, old: str, new: str) -> str:
+        """Combine two serialised token caches of one user (the format is the provider's)."""
         ...
 
     async def acquire_on_behalf_of(
@@ -184,14 +212,21 @@ class BearerTokenVerifier(Protocol):
 
 
 class EvaluationStore(Protocol):
-    async def add(self, key: ProjectKey, evaluation: Evaluation) -> None: ...
+    async def append(self, key: ProjectKey, evaluation: Evaluation) -> Evaluation:
+        """Store ``evaluation`` as the project's newest, with the next sequence number (decided by
+        a conditional insert, so concurrent appends get distinct numbers); returns it with ``seq``."""
+        ...
 
     async def record_writeback(self, key: ProjectKey, evaluation: Evaluation) -> None:
-        """Store ``evaluation.writeback`` on the existing row."""
+        """Replace the stored outcome with ``evaluation.writeback`` (every field, none kept)."""
         ...
 
     async def latest(self, key: ProjectKey, *, limit: int = 20) -> list[Evaluation]:
         """Newest first."""
+        ...
+
+    async def delete_all(self, key: ProjectKey) -> int:
+        """Remove every evaluation of the project; returns how many."""
         ...
 
 
@@ -218,12 +253,16 @@ class SolutionStore(Protocol):
 
 
 class OutboxStore(Protocol):
-    async def put(self, item: OutboxItem) -> None:
-        """Queue (or replace) the project's pending background write-back."""
+    async def put(self, item: OutboxItem) -> OutboxItem:
+        """Store (or replace) the item for its evaluation; returns it with its ETag."""
         ...
 
     async def due(self, *, now: datetime, limit: int = 50) -> list[OutboxItem]: ...
 
-    async def reschedule(self, item: OutboxItem, *, next_attempt_at: datetime) -> None: ...
+    async def reschedule(self, item: OutboxItem, *, next_attempt_at: datetime) -> None:
+        """Count an attempt and move the item; a no-op when it changed or vanished meanwhile."""
+        ...
 
-    async def remove(self, item: OutboxItem) -> None: ...
+    async def remove(self, item: OutboxItem) -> None:
+        """Delete unless it changed meanwhile (ETag)."""
+        ...

@@ -167,6 +167,13 @@ class Settings(BaseSettings):
     dataverse_retry_after_cap_seconds: float = Field(default=30.0, gt=0, le=300)
     dataverse_deadline_seconds: float = Field(default=60.0, gt=0, le=300)
     dataverse_per_user_concurrency: int = Field(default=8, ge=1, le=32)
+    # A rep waits at most this long for Dynamics; then the evaluation is kept and written in the
+    # background, and the page says so (no request waits for the full deadline).
+    dataverse_interactive_budget_seconds: float = Field(default=8.0, gt=0, le=60)
+    # The background leaves a fresh write-back alone this long: the request is still writing it.
+    writeback_grace_seconds: float = Field(default=120.0, ge=0, le=3600)
+    # Request bodies above this answer 413 (the largest legitimate body is a published solution).
+    max_body_bytes: int = Field(default=262_144, ge=1024, le=4_194_304)
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 

@@ -106,7 +106,9 @@ class CrmCaller:
     key: str
     token: Callable[[str], Awaitable[str]]
     impersonate_object_id: str | None = None
+    # A token that bypasses caches, asked for once after Dataverse answered 401.
     refresh: Callable[[str], Awaitable[str]] | None = None
+    # An overall time budget for one operation (retries included), when shorter than the policy's.
     budget_seconds: float | None = None
 
     def __post_init__(self) -> None:

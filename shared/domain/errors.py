@@ -10,10 +10,14 @@ Hierarchy::
     │   └── SignInFailed              401  Entra or the callback refused this sign-in attempt
     ├── ReauthRequired                401  signed in, but a CRM token can no longer be obtained silently
     ├── Forbidden                     403  signed in, but not allowed (tenant, org, admin role, CSRF)
+    │   ├── NoAccess                  403  Dynamics does not let this user see the opportunity
+    │   └── ReadOnlyAccess            403  Dynamics lets this user see, not change, the opportunity
     ├── NotFound                      404  no such project / solution / setting
     ├── Conflict                      409  someone else changed the record first (ETag mismatch)
     ├── ConfigurationInvalid          409  an admin setting no longer fits the CRM (field gone, range)
+    ├── PayloadTooLarge               413  the request body is over the documented limit
     ├── StorageUnavailable            503  Azure Tables did not answer
+    ├── IdentityUnavailable           503  Entra ID did not answer (token endpoint, keys)
     └── CrmError                           Dataverse said no, or did not answer
         ├── CrmRecordNotFound         404  the opportunity was deleted (404 / 0x80040217)
         ├── CrmAccessDenied           403  the user lacks a privilege (403 / 0x80040220, 0x80048306)
@@ -24,7 +28,9 @@ Hierarchy::
         ├── CrmBusy                   503  service protection limits (429) outlasted our retries
         └── CrmUnavailable            503  5xx, timeouts, connection errors after retries
 
-``ReauthRequired`` is raised by both the token provider (silent acquisition failed) and the CRM
+``NoAccess`` and ``ReadOnlyAccess`` are the access rule's answers (``shared/services/access.py``):
+their message is the same whether or not the opportunity has a cockpit project, so a refusal never
+reveals one. ``ReauthRequired`` is raised by both the token provider (silent acquisition failed) and the CRM
 gateway (Dataverse answered 401).
 """
 
@@ -47,9 +53,13 @@ __all__ = [
     "CrmUnavailable",
     "Forbidden",
     "InvalidInput",
+    "IdentityUnavailable",
     "InvalidKey",
+    "NoAccess",
     "NotFound",
     "NotSignedIn",
+    "PayloadTooLarge",
+    "ReadOnlyAccess",
     "ReauthRequired",
     "SignInFailed",
     "StorageUnavailable",
@@ -106,6 +116,14 @@ class Forbidden(CockpitError):
     code = "forbidden"
 
 
+class NoAccess(Forbidden):
+    code = "no_access"
+
+
+class ReadOnlyAccess(Forbidden):
+    code = "read_only_access"
+
+
 class NotFound(CockpitError):
     code = "not_found"
 
@@ -118,8 +136,16 @@ class ConfigurationInvalid(CockpitError):
     code = "configuration_invalid"
 
 
+class PayloadTooLarge(CockpitError):
+    code = "payload_too_large"
+
+
 class StorageUnavailable(CockpitError):
     code = "storage_unavailable"
+
+
+class IdentityUnavailable(CockpitError):
+    code = "identity_unavailable"
 
 
 class CrmError(CockpitError):

@@ -25,3 +25,7 @@ class CrmOrg:
     def app_scope(self) -> str:
         # Confidential clients acting as themselves ask for the resource's .default scope.
         return f"{self.url}/.default"
+
+    def answers_to(self, orgname: str) -> bool:
+        """Whether Dynamics' ``orgname`` parameter names this org (case-insensitive)."""
+        return orgname.strip().lower() == self.name

@@ -79,6 +79,9 @@ _MAX_WEIGHT = Decimal(1000)
 _WEIGHT_PLACES = 4
 
 
+MAX_VERSION = 2**31 - 1
+
+
 class _Problem(ValueError):
     """A validation problem; ``subpath`` is appended to the location pydantic reports, for checks
     that run on a list but blame one element of it (duplicate ids)."""
@@ -237,6 +240,9 @@ class Solution(_Frozen):
     def _version_range(cls, value: int) -> int:
         if value < 1:
             raise _Problem("must be 1 or more")
+        if value > MAX_VERSION:
+            # Stored as Edm.Int32 (Azure Tables): a larger number could not be kept.
+            raise _Problem(f"must be at most {MAX_VERSION}")
         return value
 
     @field_validator("criteria")

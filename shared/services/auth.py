@@ -1,16 +1,17 @@
 """Sign-in, sessions and CRM tokens for the backend-for-frontend.
 
 The browser never sees a token: it holds an opaque session cookie. The server keeps the MSAL flow
-(keyed by ``state``, single use, 10 minutes, bound to the browser that started it), the session
-record and the user's encrypted MSAL token cache, and gets Dataverse tokens for the user silently.
+(keyed by ``state``, single use, 10 minutes, bound to the browser that started it by a value the
+server chose), the session record and the user's encrypted token cache, and gets Dataverse tokens
+for the user silently. The session policies the HTTP edge applies (same-origin, the "do not loop"
+rule, how long the embedded copy of a session may live) are decided here, once.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
-import time
+import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -47,7 +48,10 @@ from shared.ports import (
 log = logging.getLogger("cockpit.auth")
 
 # MSAL treats tokens with < 5 min left as expired; so do we for the on-behalf-of cache.
-_EXPIRY_MARGIN_S = 300
+_EXPIRY_MARGIN = timedelta(minutes=5)
+# A session younger than this that still cannot get a CRM token must not be sent round the sign-in
+# again: that would loop (e.g. missing consent). The user gets an explanation instead.
+FRESH_SESSION = timedelta(minutes=2)
 
 # Entra "prompt" values we pass through (anything else is dropped).
 _PROMPTS = {"login", "select_account", "none", "consent"}
@@ -55,11 +59,26 @@ _PROMPTS = {"login", "select_account", "none", "consent"}
 
 @dataclass(frozen=True)
 class AuthConfig:
-    redirect_uri: str
+    public_base_url: str  # our own origin: the only Origin a state-changing request may carry
     login_scopes: tuple[str, ...]
     allowed_tenants: frozenset[str]
     session_idle: timedelta
     session_absolute: timedelta
+
+    @property
+    def redirect_uri(self) -> str:
+        return f"{self.public_base_url}/auth/callback"
+
+
+@dataclass(frozen=True)
+class LoginStart:
+    """Where to send the browser, and the browser-binding cookie to set: its value is chosen here
+    (never taken from the client), its name is derived from the flow's ``state`` so several sign-ins
+    in one browser (tabs, the embedded tab's window) never overwrite each other's binding."""
+
+    auth_uri: str
+    binding_name: str
+    binding: str
 
 
 @dataclass(frozen=True)
@@ -90,17 +109,38 @@ class AuthService:
         # On-behalf-of results per (assertion, scope): MSAL's OBO always calls the token endpoint.
         self._obo: dict[tuple[str, str], TokenResult] = {}
 
+    # --- policies the edge applies ----------------------------------------------------------------
+    def same_origin(self, origin: str | None) -> bool:
+        """State changes must come from our own pages (SameSite=None cookies travel cross-site)."""
+        return origin is not None and origin == self._config.public_base_url
+
+    def is_fresh(self, principal: Principal | None) -> bool:
+        """A brand-new session that still cannot get a token: signing in again would only loop."""
+        created = principal.session_created_at if principal is not None else None
+        return created is not None and self._clock.now() - created < FRESH_SESSION
+
+    def embed_copy_max_age(self, principal: Principal) -> int:
+        """Seconds the embedded tab's partitioned copy of a session may live: never longer than the
+        session itself (the server decides validity anyway)."""
+        created = principal.session_created_at or self._clock.now()
+        remaining = created + self._config.session_absolute - self._clock.now()
+        return max(0, int(remaining.total_seconds()))
+
+    @staticmethod
+    def binding_name(state: str) -> str:
+        """The login-binding cookie's name suffix for one flow (hex, safe in a cookie name)."""
+        return hashlib.sha256(state.encode()).hexdigest()[:16]
+
     # --- sign-in ----------------------------------------------------------------------------------
     async def start_login(
         self,
         *,
         next_path: str | None,
-        binding: str,
         login_hint: str | None = None,
         prompt: str | None = None,
-    ) -> str:
-        """Begin an auth-code flow; returns the URL to send the browser to. ``binding`` is a random
-        value the browser keeps in a cookie: only that browser can complete this flow."""
+    ) -> LoginStart:
+        """Begin an auth-code flow. Only the browser that receives the binding cookie can finish
+        it (login CSRF)."""
         target = safe_next(next_path)
         if login_hint is not None and (len(login_hint) > 256 or not login_hint.isprintable()):
             raise InvalidInput("login_hint is not valid")
@@ -110,19 +150,29 @@ class AuthService:
             login_hint=login_hint,
             prompt=prompt if prompt in _PROMPTS else None,
         )
-        auth_uri = str(flow["auth_uri"])
+        binding = secrets.token_urlsafe(32)
         # auth_uri may carry the login hint (an e-mail): not worth storing; MSAL doesn't need it.
         stored: dict[str, Any] = {k: v for k, v in flow.items() if k != "auth_uri"}
         stored["cockpit_next"] = target
         stored["cockpit_binding"] = hash_secret(binding)
+        state = str(flow["state"])
         await self._flows.put(
-            state=str(flow["state"]), flow=stored, expires_at=self._clock.now() + LOGIN_FLOW_TTL
+            state=state, flow=stored, expires_at=self._clock.now() + LOGIN_FLOW_TTL
         )
-        return auth_uri
+        return LoginStart(
+            auth_uri=str(flow["auth_uri"]), binding_name=self.binding_name(state), binding=binding
+        )
 
-    async def complete_login(self, *, params: dict[str, str], binding: str | None) -> NewSession:
+    async def complete_login(
+        self,
+        *,
+        params: dict[str, str],
+        binding: str | None,
+        previous_session_id: str | None = None,
+    ) -> NewSession:
         """Handle the redirect back from Entra: redeem the code, store the user's token cache,
-        create the session."""
+        create the session. The browser's earlier session (perhaps another user's) is revoked:
+        one browser, one signed-in user, and no stale copy (e.g. the embedded tab's) lives on."""
         state = params.get("state", "")
         if not state or len(state) > 512:
             raise InvalidInput("the sign-in response has no state", code="login_expired")
@@ -158,6 +208,8 @@ class AuthService:
             expires_at=now + self._config.session_absolute,
         )
         await self._sessions.create(session)
+        if previous_session_id:
+            await self.logout(previous_session_id)
         log.info(
             "signed in",
             extra={"fields": {"tenant_id": result.tenant_id, "object_id": result.object_id}},
@@ -173,7 +225,7 @@ class AuthService:
         # The user may be signed in elsewhere too: merge, so their other sessions keep working.
         for _ in range(3):
             existing = await self._caches.get(tenant_id=tenant_id, object_id=object_id)
-            merged = _merge_caches(existing[0], fresh) if existing else fresh
+            merged = self._identity.merge_caches(existing[0], fresh) if existing else fresh
             try:
                 await self._caches.put(
                     tenant_id=tenant_id,
@@ -200,23 +252,34 @@ class AuthService:
 
     async def logout(self, session_id: str) -> None:
         """Revoke the server-side session: the cookie is worthless from now on."""
-        await self._sessions.delete(hash_secret(session_id))
+        if session_id and len(session_id) <= 128:
+            await self._sessions.delete(hash_secret(session_id))
+
+    async def purge_expired(self) -> dict[str, int]:
+        """The clean-up timer: sessions past their absolute expiry and abandoned sign-in flows."""
+        now = self._clock.now()
+        return {
+            "sessions": await self._sessions.purge_expired(now=now),
+            "login_flows": await self._flows.purge_expired(now=now),
+        }
 
     # --- CRM tokens -------------------------------------------------------------------------------
-    async def crm_token(self, principal: Principal, org: CrmOrg) -> str:
+    async def crm_token(
+        self, principal: Principal, org: CrmOrg, *, force_refresh: bool = False
+    ) -> str:
         """A Dataverse access token for ``org`` as ``principal``. Raises ReauthRequired."""
         if org.tenant_id != principal.tenant_id:
             raise Forbidden("this organisation belongs to another tenant", code="org_not_allowed")
         if principal.kind == "session":
-            return await self._silent(principal, org)
+            return await self._silent(principal, org, force_refresh=force_refresh)
         if principal.kind == "bearer":
-            return await self._on_behalf_of(principal, org)
+            return await self._on_behalf_of(principal, org, force_refresh=force_refresh)
         result = await self._identity.acquire_for_app(
             tenant_id=org.tenant_id, scopes=[org.app_scope]
         )
         return result.access_token
 
-    async def _silent(self, principal: Principal, org: CrmOrg) -> str:
+    async def _silent(self, principal: Principal, org: CrmOrg, *, force_refresh: bool) -> str:
         stored = await self._caches.get(
             tenant_id=principal.tenant_id, object_id=principal.object_id
         )
@@ -228,6 +291,7 @@ class AuthService:
             home_account_id=principal.home_account_id,
             tenant_id=principal.tenant_id,
             scopes=[org.user_scope],
+            force_refresh=force_refresh,
         )
         if result.cache is not None:
             try:
@@ -243,51 +307,54 @@ class AuthService:
                 pass
         return result.access_token
 
-    async def _on_behalf_of(self, principal: Principal, org: CrmOrg) -> str:
+    async def _on_behalf_of(self, principal: Principal, org: CrmOrg, *, force_refresh: bool) -> str:
         assert principal.assertion is not None
         key = (hashlib.sha256(principal.assertion.encode()).hexdigest(), org.user_scope)
+        now = self._clock.now().timestamp()
         cached = self._obo.get(key)
-        if cached is not None and cached.expires_at - _EXPIRY_MARGIN_S > time.time():
+        margin = _EXPIRY_MARGIN.total_seconds()
+        if not force_refresh and cached is not None and cached.expires_at - margin > now:
             return cached.access_token
         result = await self._identity.acquire_on_behalf_of(
             assertion=principal.assertion, tenant_id=principal.tenant_id, scopes=[org.user_scope]
         )
-        self._prune_obo()
+        for stale in [k for k, v in self._obo.items() if v.expires_at <= now]:
+            del self._obo[stale]
         self._obo[key] = result
         return result.access_token
 
-    def _prune_obo(self) -> None:
-        now = time.time()
-        for k in [k for k, v in self._obo.items() if v.expires_at <= now]:
-            del self._obo[k]
-
     def caller(
-        self, principal: Principal, org: CrmOrg, *, impersonate: str | None = None
+        self,
+        principal: Principal,
+        org: CrmOrg,
+        *,
+        impersonate: str | None = None,
+        budget_seconds: float | None = None,
     ) -> CrmCaller:
-        """A CRM caller for one request: the token is fetched once and reused within it, so a
-        request costs at most one token-cache read however many CRM calls it makes."""
+        """A CRM caller for one operation: the token is fetched once and reused within it, so it
+        costs at most one token-cache read however many CRM calls it makes; ``refresh`` replaces
+        it once when Dataverse refused it (401)."""
         memo: dict[str, str] = {}
 
-        async def token(resource: str) -> str:
+        def check(resource: str) -> None:
             if resource.rstrip("/") != org.url:
                 raise Forbidden("token requested for an unexpected resource")
+
+        async def token(resource: str) -> str:
+            check(resource)
             if "t" not in memo:
                 memo["t"] = await self.crm_token(principal, org)
             return memo["t"]
 
-        return CrmCaller(key=principal.key, token=token, impersonate_object_id=impersonate)
+        async def refresh(resource: str) -> str:
+            check(resource)
+            memo["t"] = await self.crm_token(principal, org, force_refresh=True)
+            return memo["t"]
 
-
-def _merge_caches(old: str, new: str) -> str:
-    """Union of two serialised MSAL caches (sections of keyed entries); the newer entry wins."""
-    try:
-        merged: dict[str, Any] = json.loads(old)
-        fresh: dict[str, Any] = json.loads(new)
-    except ValueError:
-        return new
-    for section, entries in fresh.items():
-        if isinstance(entries, dict) and isinstance(merged.get(section), dict):
-            merged[section].update(entries)
-        else:
-            merged[section] = entries
-    return json.dumps(merged)
+        return CrmCaller(
+            key=principal.key,
+            token=token,
+            impersonate_object_id=impersonate,
+            refresh=refresh,
+            budget_seconds=budget_seconds,
+        )

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from functions.app import create_app
-from functions.security import SESSION_COOKIE
+from functions.cookies import SESSION_COOKIE
 from shared.bootstrap import build_container
 from shared.domain.identity import Session, hash_secret, new_csrf_token, new_session_id
 from shared.domain.projects import Project, ProjectKey

@@ -61,7 +61,7 @@ def timer_function(app: LiveApp, name: str):
 async def test_a_throttled_write_back_is_retried_by_the_timer_on_behalf_of_the_rep(
     app: LiveApp, anna: Rep, sims: Sims, clock: MovableClock
 ) -> None:
-    await anna.launch(OPEN_ANNA)
+    await anna.open(OPEN_ANNA)
     await anna.choose(OPEN_ANNA)
     await sims.dataverse("POST", "faults", json={"throttle_rate": 1.0, "retry_after": 1})
     result = (await anna.evaluate(OPEN_ANNA, answers(0))).json()
@@ -104,7 +104,7 @@ async def test_a_throttled_write_back_is_retried_by_the_timer_on_behalf_of_the_r
 async def test_an_older_queued_value_never_overwrites_a_newer_evaluation(
     app: LiveApp, anna: Rep, sims: Sims, clock: MovableClock
 ) -> None:
-    await anna.launch(OPEN_ANNA)
+    await anna.open(OPEN_ANNA)
     await anna.choose(OPEN_ANNA)
     await sims.dataverse("POST", "faults", json={"throttle_rate": 1.0, "retry_after": 1})
     await anna.evaluate(OPEN_ANNA, answers(0))  # queued

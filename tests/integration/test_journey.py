@@ -24,6 +24,8 @@ OPEN_ANNA = OPPS["CRM rollout 2027"]["opportunityid"]  # owned by Anna
 OPEN_BEN = OPPS["Renewal 2027"]["opportunityid"]  # owned by Ben: Anna may read, not write
 LOST = OPPS["Toy line analytics"]["opportunityid"]
 B2B = next(s for s in builtin_solutions() if s.language == "en")
+# What a browser sends with a top-level navigation (Fetch Metadata).
+NAVIGATION = {"Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document", "Sec-Fetch-Site": "none"}
 GERMAN = next(s for s in builtin_solutions() if s.language == "de")
 
 
@@ -72,6 +74,14 @@ class Rep:
         }
         query.update(params)
         return await self.get("/launch", params=query)
+
+    async def open(self, opportunity_id: str, **params: str) -> httpx.Response:
+        """Click "Open Cockpit": ``/launch``, then the page it redirects to, as a browser
+        navigation (the page checks access and creates the project on the first visit)."""
+        launched = await self.launch(opportunity_id, **params)
+        if launched.status_code != 303:
+            return launched
+        return await self.get(launched.headers["location"], headers=NAVIGATION)
 
     async def choose(self, opportunity_id: str, solution_id: str = B2B.id) -> httpx.Response:
         return await self.put(
@@ -153,6 +163,7 @@ async def test_rep_launches_chooses_evaluates_and_the_probability_lands_in_dynam
     probability = Decimal(body["score"]["probability"])
     assert body["writeback"]["status"] == "written"
     assert "closeprobability" in body["writeback"]["message"]
+    assert body["writeback"]["can_retry"] is False
     record = await crm_record(sims, OPEN_ANNA)
     assert record["closeprobability"] == int(
         probability.quantize(Decimal(1), rounding="ROUND_HALF_UP")
@@ -166,7 +177,7 @@ async def test_rep_launches_chooses_evaluates_and_the_probability_lands_in_dynam
 async def test_an_admin_changes_the_target_field_and_the_next_write_lands_there(
     anna: Rep, ben: Rep, sims: Sims
 ) -> None:
-    await anna.launch(OPEN_ANNA)
+    await anna.open(OPEN_ANNA)
     await anna.choose(OPEN_ANNA)
     settings = await ben.get("/api/admin/orgs/contoso/settings")
     assert settings.status_code == 200
@@ -203,12 +214,15 @@ async def test_an_admin_changes_the_target_field_and_the_next_write_lands_there(
 
 
 async def test_admin_save_refuses_a_bad_field_with_the_reason(ben: Rep) -> None:
-    for field in ("cockpit_smallscore", "nonexistent_field"):
+    for field, code, says in (
+        ("cockpit_smallscore", "target_field_refused", "its range cannot hold 0–100"),
+        ("nonexistent_field", "target_field_missing", "has no column"),
+    ):
         response = await ben.put(
             "/api/admin/orgs/contoso/settings", {"target_field": field, "closed_policy": "skip"}
         )
         assert response.status_code == 409
-        assert response.json()["code"] == "target_field_refused" and response.json()["detail"]
+        assert response.json()["code"] == code and says in response.json()["detail"]
     bad = await ben.put(
         "/api/admin/orgs/contoso/settings", {"target_field": "x/../y", "closed_policy": "skip"}
     )
@@ -234,25 +248,35 @@ async def test_the_admin_page_lists_fields_from_live_metadata(ben: Rep) -> None:
 # --- error paths of the write-back ------------------------------------------------------------------
 
 
-async def test_no_privilege_keeps_the_evaluation_and_says_what_to_do(
-    chris: Rep, sims: Sims
+async def test_a_reader_sees_the_project_but_changes_nothing(
+    anna: Rep, chris: Rep, sims: Sims
 ) -> None:
-    await chris.launch(OPEN_ANNA)
-    await chris.choose(OPEN_ANNA)
-    result = await chris.evaluate(OPEN_ANNA, answers(0))
-    assert result.status_code == 201
-    writeback = result.json()["writeback"]
-    assert writeback["status"] == "failed" and writeback["code"] == "crm_access_denied"
-    assert "privilege" in writeback["message"] and writeback["can_retry"]
+    """Chris may read every opportunity and write none: the cockpit follows Dynamics."""
+    await anna.open(OPEN_ANNA)
+    await anna.choose(OPEN_ANNA)
+    await anna.evaluate(OPEN_ANNA, answers(0))
+    before = await crm_record(sims, OPEN_ANNA)
+    page = await chris.open(OPEN_ANNA)
+    assert page.status_code == 200 and "CRM rollout 2027" in page.text
+    refused = await chris.evaluate(OPEN_ANNA, answers(2))
+    assert refused.status_code == 403 and refused.json()["code"] == "read_only_access"
+    assert "not change it" in refused.json()["detail"]
+    again = await chris.post(f"/api/projects/contoso/{OPEN_ANNA}/writeback")
+    assert again.status_code == 403
     history = await chris.get(f"/api/projects/contoso/{OPEN_ANNA}/evaluations")
-    assert len(history.json()) == 1
+    assert history.status_code == 200 and len(history.json()) == 1  # only Anna's
+    assert await crm_record(sims, OPEN_ANNA) == before
+    # Having been told, the page offers Chris no "Write again".
+    view = (await chris.get(f"/api/projects/contoso/{OPEN_ANNA}")).json()
+    assert view["may_change"] is False and view["writeback"]["can_retry"] is False
 
 
-async def test_record_level_denial_for_someone_elses_opportunity(anna: Rep) -> None:
-    await anna.launch(OPEN_BEN)  # Anna may read all opportunities, write only her own
-    await anna.choose(OPEN_BEN)
-    writeback = (await anna.evaluate(OPEN_BEN, answers(0))).json()["writeback"]
-    assert writeback["status"] == "failed" and writeback["code"] == "crm_access_denied"
+async def test_record_level_rights_anna_may_not_change_bens_opportunity(anna: Rep) -> None:
+    await anna.open(OPEN_BEN)  # Anna may read all opportunities, write only her own
+    refused = await anna.choose(OPEN_BEN)
+    assert refused.status_code == 403 and refused.json()["code"] == "read_only_access"
+    refused = await anna.evaluate(OPEN_BEN, answers(0))
+    assert refused.status_code == 403
 
 
 async def test_secured_field_is_refused_for_reps_and_works_for_profile_holders(
@@ -262,13 +286,13 @@ async def test_secured_field_is_refused_for_reps_and_works_for_profile_holders(
         "/api/admin/orgs/contoso/settings",
         {"target_field": "cockpit_securedscore", "closed_policy": "skip"},
     )
-    await anna.launch(OPEN_ANNA)
+    await anna.open(OPEN_ANNA)
     await anna.choose(OPEN_ANNA)
     writeback = (await anna.evaluate(OPEN_ANNA, answers(0))).json()["writeback"]
     assert writeback["status"] == "failed" and writeback["code"] == "crm_field_secured"
     assert "field security" in writeback["message"]
     # Ben holds the field security profile: the same write succeeds for him.
-    await ben.launch(OPEN_BEN)
+    await ben.open(OPEN_BEN)
     await ben.choose(OPEN_BEN)
     writeback = (await ben.evaluate(OPEN_BEN, answers(0))).json()["writeback"]
     assert writeback["status"] == "written"
@@ -278,7 +302,7 @@ async def test_secured_field_is_refused_for_reps_and_works_for_profile_holders(
 async def test_closed_opportunity_is_not_written_and_the_page_says_why(
     anna: Rep, sims: Sims
 ) -> None:
-    await anna.launch(LOST)
+    await anna.open(LOST)
     await anna.choose(LOST)
     before = (await crm_record(sims, LOST))["closeprobability"]
     writeback = (await anna.evaluate(LOST, answers(0))).json()["writeback"]
@@ -287,22 +311,25 @@ async def test_closed_opportunity_is_not_written_and_the_page_says_why(
 
 
 async def test_deleted_opportunity(anna: Rep, sims: Sims) -> None:
-    await anna.launch(OPEN_ANNA)
+    await anna.open(OPEN_ANNA)
     await anna.choose(OPEN_ANNA)
+    await anna.evaluate(OPEN_ANNA, answers(0))
     await sims.client.delete(f"{sims.stack.dataverse_url}/_sim/records/opportunities/{OPEN_ANNA}")
-    writeback = (await anna.evaluate(OPEN_ANNA, answers(0))).json()["writeback"]
-    assert writeback["status"] == "failed" and writeback["code"] == "crm_not_found"
     page = await anna.get(f"/projects/contoso/{OPEN_ANNA}")
-    assert page.status_code == 200 and "no longer exists" in page.text
+    assert page.status_code == 404 and "no longer exists" in page.text
+    # Write access was answered within the minute, so the evaluation is kept; the write says why.
+    kept = (await anna.evaluate(OPEN_ANNA, answers(1))).json()["writeback"]
+    assert kept["status"] == "failed" and kept["code"] == "crm_not_found"
+    assert kept["can_retry"] is False
     # A first launch of a deleted opportunity creates nothing and says so.
-    gone = await anna.launch("0aa00000-0000-4000-8000-0000000000ee")
+    gone = await anna.open("0aa00000-0000-4000-8000-0000000000ee")
     assert gone.status_code == 404 and "no longer exists" in gone.text
 
 
 async def test_throttling_keeps_the_evaluation_and_write_again_succeeds(
     anna: Rep, sims: Sims
 ) -> None:
-    await anna.launch(OPEN_ANNA)
+    await anna.open(OPEN_ANNA)
     await anna.choose(OPEN_ANNA)
     await sims.dataverse("POST", "faults", json={"throttle_rate": 1.0, "retry_after": 1})
     writeback = (await anna.evaluate(OPEN_ANNA, answers(0))).json()["writeback"]
@@ -351,7 +378,7 @@ async def test_not_signed_in_launch_goes_to_sign_in_and_back(app: LiveApp) -> No
 
 
 async def test_bad_api_input_gets_problem_details(anna: Rep) -> None:
-    await anna.launch(OPEN_ANNA)
+    await anna.open(OPEN_ANNA)
     await anna.choose(OPEN_ANNA)
     cases = [
         await anna.evaluate(OPEN_ANNA, {"no_such_criterion": "x"}),
@@ -373,7 +400,7 @@ async def test_bad_api_input_gets_problem_details(anna: Rep) -> None:
 
 
 async def test_api_without_csrf_changes_nothing(anna: Rep) -> None:
-    await anna.launch(OPEN_ANNA)
+    await anna.open(OPEN_ANNA)
     response = await anna.client.put(
         f"{anna.app.url}/api/projects/contoso/{OPEN_ANNA}/solution", json={"solution_id": B2B.id}
     )
@@ -385,7 +412,7 @@ async def test_api_without_csrf_changes_nothing(anna: Rep) -> None:
 async def test_tenant_isolation_frank_cannot_reach_contoso_projects(
     app: LiveApp, anna: Rep
 ) -> None:
-    await anna.launch(OPEN_ANNA)
+    await anna.open(OPEN_ANNA)
     async with browser() as client:
         await sign_in(client, app_url=app.url, username=USERS["frank"]["username"])
         # Fabrikam has no org here, and contoso is not Fabrikam's: 403 either way, never data.
@@ -401,11 +428,12 @@ async def test_tenant_isolation_frank_cannot_reach_contoso_projects(
 
 
 async def test_call_budgets(anna: Rep, sims: Sims, app: LiveApp) -> None:
-    await anna.launch(OPEN_ANNA)
+    await anna.open(OPEN_ANNA)
     await anna.choose(OPEN_ANNA)
     await anna.evaluate(OPEN_ANNA, answers(0))  # warms the target field's metadata
 
-    # Launch of an existing project: <= 2 storage ops (session + project), 0 Dataverse, 0 token.
+    # Launch of an existing project reveals nothing (a redirect to the page, which checks):
+    # <= 2 storage ops (here: the session only), 0 Dataverse, 0 token-endpoint calls.
     app.container.storage_counter.reset()
     await sims.dataverse("DELETE", "requests")
     await sims.entra("DELETE", "requests")
@@ -428,7 +456,8 @@ async def test_call_budgets(anna: Rep, sims: Sims, app: LiveApp) -> None:
     assert [r["method"] for r in requests] == ["GET"]
     assert "/opportunities" in requests[0]["path"] and OPEN_ANNA in requests[0]["path"]
 
-    # Write-back with warm metadata: one read for state/etag, exactly one PATCH, no metadata GET.
+    # Evaluate with warm metadata, write access answered within the minute (the choice above):
+    # one read for state/etag, exactly one PATCH, no metadata GET.
     await sims.dataverse("DELETE", "requests")
     result = await anna.evaluate(OPEN_ANNA, answers(2))
     assert result.json()["writeback"]["status"] == "written"
@@ -480,7 +509,8 @@ ALLOWED_PROPERTIES = {
     "CreatedBy",
     "SolutionId",
     "SolutionVersion",
-    # evaluations: answers, scores, timestamps, evaluator oid, write-back outcome
+    # evaluations: their order, answers, scores, timestamps, evaluator oid, write-back outcome
+    "Seq",
     "EvaluationId",
     "Answers",
     "Probability",
@@ -517,7 +547,7 @@ async def test_storage_holds_only_allow_listed_properties_and_no_crm_values(
         {"target_field": "cockpit_winprobability", "closed_policy": "skip"},
     )
     for opp in (OPEN_ANNA, LOST):
-        await anna.launch(opp)
+        await anna.open(opp)
         await anna.choose(opp)
         await anna.evaluate(opp, answers(1))
 
@@ -584,7 +614,7 @@ async def test_the_json_api_is_in_the_openapi_document(app: LiveApp) -> None:
 async def test_when_silent_token_acquisition_fails_api_says_reauth_and_pages_never_loop(
     anna: Rep, sims: Sims, app: LiveApp
 ) -> None:
-    await anna.launch(OPEN_ANNA)  # the project exists; Anna's Dataverse token is cached
+    await anna.open(OPEN_ANNA)  # the project exists; Anna's Dataverse token is cached
     # Entra revokes Anna's refresh tokens and her cached access token is gone (expired).
     await sims.entra("POST", "revoke", json={"oid": USERS["anna"]["oid"]})
 

@@ -4,6 +4,7 @@ real adapters against Azurite and the simulators)."""
 from __future__ import annotations
 
 import copy
+import json
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -19,8 +20,15 @@ from shared.domain.crm import (
     Opportunity,
     OpportunityState,
 )
-from shared.domain.errors import Conflict, CrmRecordNotFound, NotFound, ReauthRequired
-from shared.domain.evaluations import Evaluation
+from shared.domain.errors import (
+    Conflict,
+    CrmAccessDenied,
+    CrmConflict,
+    CrmRecordNotFound,
+    NotFound,
+    ReauthRequired,
+)
+from shared.domain.evaluations import Evaluation, OutboxItem
 from shared.domain.identity import LoginResult, Session, TokenResult
 from shared.domain.org_settings import OrgSettings
 from shared.domain.orgs import CrmOrg
@@ -132,9 +140,15 @@ class FakeIdentity:
         return self.login
 
     async def acquire_silent(
-        self, *, cache: str, home_account_id: str, tenant_id: str, scopes: Sequence[str]
+        self,
+        *,
+        cache: str,
+        home_account_id: str,
+        tenant_id: str,
+        scopes: Sequence[str],
+        force_refresh: bool = False,
     ) -> TokenResult:
-        self.calls.append("silent")
+        self.calls.append("silent-forced" if force_refresh else "silent")
         if self.silent_fails:
             raise ReauthRequired("no")
         return TokenResult(access_token=f"at-for-{scopes[0]}", expires_at=9e9)
@@ -148,6 +162,12 @@ class FakeIdentity:
     async def acquire_for_app(self, *, tenant_id: str, scopes: Sequence[str]) -> TokenResult:
         self.calls.append("app")
         return TokenResult(access_token="app-token", expires_at=9e9)
+
+    def merge_caches(self, old: str, new: str) -> str:
+        merged = json.loads(old)
+        for section, entries in json.loads(new).items():
+            merged.setdefault(section, {}).update(entries)
+        return json.dumps(merged)
 
 
 class FakeProjects:
@@ -178,22 +198,67 @@ class FakeProjects:
         self.rows[project.key] = stored
         return stored
 
+    async def delete(self, key: ProjectKey) -> None:
+        self.ops += 1
+        self.rows.pop(key, None)
+
 
 class FakeEvaluations:
+    """Newest first; ``append`` numbers evaluations like the table store (next sequence number)."""
+
     def __init__(self) -> None:
         self.rows: dict[ProjectKey, list[Evaluation]] = {}
+        self.ops = 0
 
-    async def add(self, key: ProjectKey, evaluation: Evaluation) -> None:
-        self.rows.setdefault(key, []).insert(0, evaluation)
+    async def append(self, key: ProjectKey, evaluation: Evaluation) -> Evaluation:
+        self.ops += 2  # the table store reads the newest row, then inserts
+        rows = self.rows.setdefault(key, [])
+        stored = replace(evaluation, seq=(rows[0].seq if rows else 0) + 1)
+        rows.insert(0, stored)
+        return stored
 
     async def record_writeback(self, key: ProjectKey, evaluation: Evaluation) -> None:
+        self.ops += 1
         rows = self.rows[key]
         for i, row in enumerate(rows):
             if row.evaluation_id == evaluation.evaluation_id:
                 rows[i] = evaluation
 
     async def latest(self, key: ProjectKey, *, limit: int = 20) -> list[Evaluation]:
+        self.ops += 1
         return list(self.rows.get(key, []))[:limit]
+
+    async def delete_all(self, key: ProjectKey) -> int:
+        return len(self.rows.pop(key, []))
+
+
+class FakeOutbox:
+    def __init__(self) -> None:
+        self.rows: dict[tuple[ProjectKey, str], OutboxItem] = {}
+
+    async def put(self, item: OutboxItem) -> OutboxItem:
+        stored = replace(item, etag=uuid.uuid4().hex)
+        self.rows[(item.key, item.evaluation_id)] = stored
+        return stored
+
+    async def due(self, *, now: datetime, limit: int = 50) -> list[OutboxItem]:
+        due = [i for i in self.rows.values() if i.next_attempt_at <= now]
+        return sorted(due, key=lambda i: i.next_attempt_at)[:limit]
+
+    async def reschedule(self, item: OutboxItem, *, next_attempt_at: datetime) -> None:
+        current = self.rows.get((item.key, item.evaluation_id))
+        if current is not None and current.etag == item.etag:
+            self.rows[(item.key, item.evaluation_id)] = replace(
+                item,
+                attempts=item.attempts + 1,
+                next_attempt_at=next_attempt_at,
+                etag=uuid.uuid4().hex,
+            )
+
+    async def remove(self, item: OutboxItem) -> None:
+        current = self.rows.get((item.key, item.evaluation_id))
+        if current is not None and current.etag == item.etag:
+            del self.rows[(item.key, item.evaluation_id)]
 
 
 class FakeOrgSettings:
@@ -273,7 +338,9 @@ def opportunity(opportunity_id: str, **overrides: Any) -> Opportunity:
 
 
 class FakeCrm:
-    """A CRM with opportunities and field metadata; records every call, can be told to fail."""
+    """A CRM with opportunities, field metadata and per-user rights (``rights[object id]`` maps an
+    opportunity to {"ReadAccess", "WriteAccess"}; users not listed may do everything); records
+    every call, can be told to fail, and versions records like Dataverse's ETags."""
 
     def __init__(self) -> None:
         self.opportunities: dict[str, Opportunity] = {}
@@ -281,6 +348,17 @@ class FakeCrm:
         self.calls: list[tuple[str, str]] = []
         self.fail_next: dict[str, Exception] = {}
         self.writes: list[tuple[str, str, object]] = []
+        self.rights: dict[str, dict[str, frozenset[str]]] = {}
+
+    def _rights(self, caller: CrmCaller, opportunity_id: str) -> frozenset[str]:
+        user = caller.impersonate_object_id or caller.key.split(":", 1)[-1]
+        if user not in self.rights:
+            return frozenset({"ReadAccess", "WriteAccess"})
+        return self.rights[user].get(opportunity_id, frozenset())
+
+    def _require(self, caller: CrmCaller, opportunity_id: str, right: str) -> None:
+        if right not in self._rights(caller, opportunity_id):
+            raise CrmAccessDenied(f"no {right}")
 
     def _maybe_fail(self, op: str) -> None:
         error = self.fail_next.pop(op, None)
@@ -301,6 +379,7 @@ class FakeCrm:
         found = self.opportunities.get(opportunity_id)
         if found is None:
             raise CrmRecordNotFound("deleted")
+        self._require(caller, opportunity_id, "ReadAccess")
         return found
 
     async def write_number(
@@ -315,17 +394,22 @@ class FakeCrm:
     ) -> None:
         self.calls.append(("patch", opportunity_id))
         self._maybe_fail("patch")
+        self._require(caller, opportunity_id, "WriteAccess")
+        if etag is not None and etag != "*" and self.opportunities[opportunity_id].etag != etag:
+            raise CrmConflict("412")
         self._apply(opportunity_id, field, value)
 
     def _apply(self, opportunity_id: str, field: str, value: int | float | Decimal) -> None:
         self.writes.append((opportunity_id, field, value))
         current = self.opportunities[opportunity_id]
+        version = int((current.etag or 'W/"0"').strip('W/"')) + 1
         if field == "closeprobability":
-            self.opportunities[opportunity_id] = replace(current, probability=int(value))
+            updated = replace(current, probability=int(value))
         else:
-            self.opportunities[opportunity_id] = replace(
+            updated = replace(
                 current, extra_values={**current.extra_values, field: Decimal(str(value))}
             )
+        self.opportunities[opportunity_id] = replace(updated, etag=f'W/"{version}"')
 
     async def field_info(self, *, org: CrmOrg, field: str, caller: CrmCaller) -> FieldInfo:
         self.calls.append(("field", field))
@@ -348,6 +432,7 @@ class FakeCrm:
         self._maybe_fail("check_read")
         if opportunity_id not in self.opportunities:
             raise CrmRecordNotFound("deleted")
+        self._require(caller, opportunity_id, "ReadAccess")
 
     async def my_access(
         self, *, org: CrmOrg, opportunity_id: str, caller: CrmCaller
@@ -355,7 +440,9 @@ class FakeCrm:
         self.calls.append(("my_access", opportunity_id))
         await caller.token(org.url)
         self._maybe_fail("my_access")
-        return frozenset({"ReadAccess", "WriteAccess"})
+        if opportunity_id not in self.opportunities:
+            raise CrmRecordNotFound("deleted")
+        return self._rights(caller, opportunity_id)
 
     async def update_many(
         self, *, org: CrmOrg, updates: Sequence[FieldUpdate], caller: CrmCaller

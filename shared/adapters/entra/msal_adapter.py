@@ -10,6 +10,7 @@ by the whole worker, so building an application costs no network round trip afte
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -20,7 +21,7 @@ import anyio.to_thread
 import msal
 import requests
 
-from shared.domain.errors import ReauthRequired, SignInFailed
+from shared.domain.errors import IdentityUnavailable, ReauthRequired, SignInFailed
 from shared.domain.identity import LoginResult, TokenResult
 
 T = TypeVar("T")
@@ -72,7 +73,14 @@ class MsalIdentityProvider:
 
     @staticmethod
     async def _run(fn: Callable[[], T]) -> T:
-        return await anyio.to_thread.run_sync(fn)
+        try:
+            return await anyio.to_thread.run_sync(fn)
+        except requests.RequestException as err:
+            # Entra ID refused the connection, reset it or did not answer in time: an outage the
+            # user is told about (503), not a sign-in problem.
+            raise IdentityUnavailable(
+                f"Entra ID did not answer: {err.__class__.__name__}"
+            ) from None
 
     # --- sign-in ----------------------------------------------------------------------------------
     async def start_login(
@@ -138,9 +146,16 @@ class MsalIdentityProvider:
 
     # --- tokens -----------------------------------------------------------------------------------
     async def acquire_silent(
-        self, *, cache: str, home_account_id: str, tenant_id: str, scopes: Sequence[str]
+        self,
+        *,
+        cache: str,
+        home_account_id: str,
+        tenant_id: str,
+        scopes: Sequence[str],
+        force_refresh: bool = False,
     ) -> TokenResult:
-        """From the user's cache; refreshes with the refresh token when needed. Raises
+        """From the user's cache; refreshes with the refresh token when needed (always, with
+        ``force_refresh``: after the resource refused a cached token). Raises
         :class:`ReauthRequired` when only an interactive sign-in can help."""
 
         def run() -> TokenResult:
@@ -152,7 +167,9 @@ class MsalIdentityProvider:
             )
             if account is None:
                 raise ReauthRequired("no cached account for this session")
-            result = app.acquire_token_silent_with_error(list(scopes), account=account)
+            result = app.acquire_token_silent_with_error(
+                list(scopes), account=account, force_refresh=force_refresh
+            )
             if not result or "access_token" not in result:
                 reason = (result or {}).get("error", "no usable token in the cache")
                 raise ReauthRequired(f"silent token acquisition failed: {reason}")
@@ -200,6 +217,22 @@ class MsalIdentityProvider:
             )
 
         return await self._run(run)
+
+    @staticmethod
+    def merge_caches(old: str, new: str) -> str:
+        """Union of two serialised MSAL caches (sections of keyed entries); the newer entry wins.
+        A user signed in on two devices keeps both sessions' refresh tokens."""
+        try:
+            merged: dict[str, Any] = json.loads(old)
+            fresh: dict[str, Any] = json.loads(new)
+        except ValueError:
+            return new
+        for section, entries in fresh.items():
+            if isinstance(entries, dict) and isinstance(merged.get(section), dict):
+                merged[section].update(entries)
+            else:
+                merged[section] = entries
+        return json.dumps(merged)
 
     def close(self) -> None:
         self._http.close()

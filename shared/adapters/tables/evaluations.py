@@ -1,32 +1,40 @@
-"""Evaluations in Azure Tables: in the project's own partition key, newest first.
+"""Evaluations in Azure Tables: in the project's own partition, newest first.
 
-``RowKey = "{(10^13 - epoch ms):013d}-{evaluation id}"`` sorts newest first, so the history is one
-partition query returning the first N rows. The write-back outcome is merged into the same row.
+``RowKey = "{MAX_SEQ - seq:010d}"``: the project's sequence number, inverted so the history is one
+partition query returning the first N rows. Appending reads the newest row and inserts the next
+number; Insert Entity fails with 409 when that number was taken meanwhile, so concurrent appends
+get distinct numbers and the order is decided by storage, never by the clocks of instances.
+The write-back outcome is replaced (not merged) on the same row, so it always describes its last
+attempt.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
+from azure.core.exceptions import ResourceExistsError
 from azure.data.tables import UpdateMode
 from azure.data.tables.aio import TableClient
 
 from shared.adapters.tables.client import Tables
-from shared.adapters.tables.common import get_or_none, without_none
+from shared.adapters.tables.common import without_none
 from shared.adapters.tables.projects import partition_key
+from shared.domain.errors import Conflict
 from shared.domain.evaluations import Evaluation, WritebackOutcome, WritebackStatus
 from shared.domain.projects import ProjectKey
 from shared.domain.solutions import SolutionRef
 
-_EPOCH_SPAN = 10**13
+MAX_SEQ = 10**10 - 1
+# Double clicks and concurrent colleagues: each lost race costs one read and one insert.
+APPEND_ATTEMPTS = 25
 
 
-def row_key(evaluation: Evaluation) -> str:
-    millis = int(evaluation.evaluated_at.timestamp() * 1000)
-    return f"{_EPOCH_SPAN - millis:013d}-{evaluation.evaluation_id}"
+def row_key(seq: int) -> str:
+    return f"{MAX_SEQ - seq:010d}"
 
 
 def _outcome_fields(outcome: WritebackOutcome) -> dict[str, Any]:
@@ -39,9 +47,29 @@ def _outcome_fields(outcome: WritebackOutcome) -> dict[str, Any]:
     }
 
 
+def _entity(key: ProjectKey, evaluation: Evaluation) -> dict[str, Any]:
+    return without_none(
+        {
+            "PartitionKey": partition_key(key),
+            "RowKey": row_key(evaluation.seq),
+            "Seq": evaluation.seq,
+            "EvaluationId": evaluation.evaluation_id,
+            "SolutionId": evaluation.solution.id,
+            "SolutionVersion": evaluation.solution.version,
+            "Answers": json.dumps(evaluation.answers, sort_keys=True),
+            # Stored as text: Edm.Double would lose the exact decimal.
+            "Probability": str(evaluation.probability),
+            "EvaluatedAt": evaluation.evaluated_at,
+            "Evaluator": evaluation.evaluator,
+            **_outcome_fields(evaluation.writeback),
+        }
+    )
+
+
 def _from_entity(entity: Mapping[str, Any]) -> Evaluation:
     return Evaluation(
         evaluation_id=entity["EvaluationId"],
+        seq=int(entity["Seq"]),
         solution=SolutionRef(id=entity["SolutionId"], version=int(entity["SolutionVersion"])),
         answers=dict(json.loads(entity["Answers"])),
         probability=Decimal(entity["Probability"]),
@@ -61,35 +89,29 @@ class TableEvaluationStore:
     def __init__(self, tables: Tables) -> None:
         self._tables = tables
 
-    async def add(self, key: ProjectKey, evaluation: Evaluation) -> None:
-        entity = {
-            "PartitionKey": partition_key(key),
-            "RowKey": row_key(evaluation),
-            "EvaluationId": evaluation.evaluation_id,
-            "SolutionId": evaluation.solution.id,
-            "SolutionVersion": evaluation.solution.version,
-            "Answers": json.dumps(evaluation.answers, sort_keys=True),
-            # Stored as text: Edm.Double would lose the exact decimal.
-            "Probability": str(evaluation.probability),
-            "EvaluatedAt": evaluation.evaluated_at,
-            "Evaluator": evaluation.evaluator,
-            **_outcome_fields(evaluation.writeback),
-        }
+    async def append(self, key: ProjectKey, evaluation: Evaluation) -> Evaluation:
+        for _ in range(APPEND_ATTEMPTS):
+            newest = await self.latest(key, limit=1)
+            candidate = replace(evaluation, seq=(newest[0].seq if newest else 0) + 1)
+            entity = _entity(key, candidate)
 
-        async def op(table: TableClient) -> None:
-            await table.create_entity(without_none(entity))
+            async def insert(table: TableClient, entity: dict[str, Any] = entity) -> None:
+                await table.create_entity(entity)
 
-        await self._tables.run("evaluations", op)
+            try:
+                await self._tables.run("evaluations", insert)
+            except ResourceExistsError:
+                continue  # another evaluation took this number first: take the next one
+            return candidate
+        raise Conflict("too many concurrent evaluations of this project; try again")
 
     async def record_writeback(self, key: ProjectKey, evaluation: Evaluation) -> None:
-        entity = {
-            "PartitionKey": partition_key(key),
-            "RowKey": row_key(evaluation),
-            **_outcome_fields(evaluation.writeback),
-        }
+        entity = _entity(key, evaluation)
 
         async def op(table: TableClient) -> None:
-            await table.update_entity(without_none(entity), mode=UpdateMode.MERGE)
+            # Replace, not merge: a property absent now (e.g. no error code) must not survive
+            # from an earlier attempt.
+            await table.update_entity(entity, mode=UpdateMode.REPLACE)
 
         await self._tables.run("evaluations", op)
 
@@ -111,9 +133,18 @@ class TableEvaluationStore:
 
         return await self._tables.run("evaluations", op)
 
-    async def get(self, key: ProjectKey, evaluation_row: str) -> Evaluation | None:
-        async def op(table: TableClient) -> Mapping[str, Any] | None:
-            return await get_or_none(table, partition_key(key), evaluation_row)
+    async def delete_all(self, key: ProjectKey) -> int:
+        pk = partition_key(key)
 
-        entity = await self._tables.run("evaluations", op)
-        return None if entity is None else _from_entity(entity)
+        async def op(table: TableClient) -> int:
+            rows = [
+                e["RowKey"]
+                async for e in table.query_entities(
+                    "PartitionKey eq @pk", parameters={"pk": pk}, select=["RowKey"]
+                )
+            ]
+            for rk in rows:
+                await table.delete_entity(pk, rk)
+            return len(rows)
+
+        return await self._tables.run("evaluations", op)

@@ -1,13 +1,13 @@
-"""Background write-back queue: ``PartitionKey = "writeback"``, ``RowKey = "{tenant}|{org}|{opp}"``
-(one pending item per project; the newest evaluation replaces an older one). The timer reads the
-small partition with a ``NextAttemptAt`` filter."""
+"""Background write-back queue: ``PartitionKey = "writeback"``,
+``RowKey = "{tenant}|{org}|{opportunity}|{evaluation id}"`` (one item per evaluation that still
+needs the CRM; see ``shared/services/writeback.py``). The timer reads the small partition with a
+``NextAttemptAt`` filter; every change after the first write is ETag-conditional."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from azure.core import MatchConditions
@@ -18,22 +18,22 @@ from azure.data.tables.aio import TableClient
 from shared.adapters.tables.client import Tables
 from shared.adapters.tables.common import etag_of
 from shared.domain.evaluations import OutboxItem
+from shared.domain.projects import ProjectKey
 
 PARTITION = "writeback"
 
 
 def _row(item: OutboxItem) -> str:
-    return f"{item.tenant_id}|{item.org}|{item.opportunity_id}"
+    k = item.key
+    return f"{k.tenant_id}|{k.org}|{k.opportunity_id}|{item.evaluation_id}"
 
 
 def _from_entity(entity: Mapping[str, Any]) -> OutboxItem:
     return OutboxItem(
-        tenant_id=entity["TenantId"],
-        org=entity["Org"],
-        opportunity_id=entity["OpportunityId"],
+        key=ProjectKey(
+            tenant_id=entity["TenantId"], org=entity["Org"], opportunity_id=entity["OpportunityId"]
+        ),
         evaluation_id=entity["EvaluationId"],
-        evaluator=entity["Evaluator"],
-        probability=Decimal(entity["Probability"]),
         attempts=int(entity["Attempts"]),
         next_attempt_at=entity["NextAttemptAt"],
         created_at=entity["CreatedAt"],
@@ -49,24 +49,24 @@ class TableOutboxStore:
         return {
             "PartitionKey": PARTITION,
             "RowKey": _row(item),
-            "TenantId": item.tenant_id,
-            "Org": item.org,
-            "OpportunityId": item.opportunity_id,
+            "TenantId": item.key.tenant_id,
+            "Org": item.key.org,
+            "OpportunityId": item.key.opportunity_id,
             "EvaluationId": item.evaluation_id,
-            "Evaluator": item.evaluator,
-            "Probability": str(item.probability),
             "Attempts": item.attempts,
             "NextAttemptAt": item.next_attempt_at,
             "CreatedAt": item.created_at,
         }
 
-    async def put(self, item: OutboxItem) -> None:
+    async def put(self, item: OutboxItem) -> OutboxItem:
         entity = self._entity(item)
 
-        async def op(table: TableClient) -> None:
-            await table.upsert_entity(entity, mode=UpdateMode.REPLACE)
+        async def op(table: TableClient) -> Mapping[str, Any]:
+            return await table.upsert_entity(entity, mode=UpdateMode.REPLACE)
 
-        await self._tables.run("outbox", op)
+        meta = await self._tables.run("outbox", op)
+        etag = meta.get("etag")
+        return replace(item, etag=str(etag) if etag else None)
 
     async def due(self, *, now: datetime, limit: int = 50) -> list[OutboxItem]:
         async def op(table: TableClient) -> list[OutboxItem]:

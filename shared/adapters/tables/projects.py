@@ -123,6 +123,16 @@ class TableProjectStore:
             raise NotFound("project not found", code="project_not_found") from None
         return _with_etag(project, meta.get("etag"))
 
+    async def delete(self, key: ProjectKey) -> None:
+        async def op(table: TableClient) -> None:
+            try:
+                await table.delete_entity(partition_key(key), ROW)
+            except ResourceNotFoundError as err:
+                if getattr(err, "error_code", None) == "TableNotFound":
+                    raise
+
+        await self._tables.run("projects", op)
+
 
 def _with_etag(project: Project, etag: object) -> Project:
     return replace(project, etag=str(etag) if etag else None)

@@ -7,10 +7,11 @@ from datetime import timedelta
 
 import pytest
 
+from shared.adapters.entra.msal_adapter import MsalIdentityProvider
 from shared.domain.errors import Forbidden, InvalidInput, NotSignedIn, ReauthRequired, SignInFailed
 from shared.domain.identity import LoginResult, Principal, hash_secret
 from shared.domain.orgs import CrmOrg
-from shared.services.auth import AuthConfig, AuthService, _merge_caches
+from shared.services.auth import AuthConfig, AuthService
 from tests.support.fakes import FakeCaches, FakeClock, FakeFlows, FakeIdentity, FakeSessions
 
 CONTOSO = "c0a7b2e1-5d4f-4c8a-9e21-3b6f0d9a1c01"
@@ -29,7 +30,7 @@ def service(
         caches=caches,
         clock=clock or FakeClock(),
         config=AuthConfig(
-            redirect_uri="https://cockpit.example/auth/callback",
+            public_base_url="https://cockpit.example",
             login_scopes=(ORG.user_scope,),
             allowed_tenants=frozenset({CONTOSO}),
             session_idle=timedelta(minutes=60),
@@ -50,11 +51,21 @@ def login_as(tenant: str, oid: str = "o1", cache: str = '{"AccessToken": {"a": 1
 
 
 async def start_and_complete(
-    auth: AuthService, flows: FakeFlows, *, binding: str = "b", callback_binding: str | None = "b"
+    auth: AuthService,
+    flows: FakeFlows,
+    *,
+    callback_binding: str | None = "server-chosen",
+    previous_session_id: str | None = None,
 ):
-    auth_uri = await auth.start_login(next_path="/projects/x", binding=binding)
-    state = auth_uri.rsplit("=", 1)[1]
-    return await auth.complete_login(params={"state": state, "code": "c"}, binding=callback_binding)
+    start = await auth.start_login(next_path="/projects/x")
+    state = start.auth_uri.rsplit("=", 1)[1]
+    assert start.binding_name == auth.binding_name(state)
+    binding = start.binding if callback_binding == "server-chosen" else callback_binding
+    return await auth.complete_login(
+        params={"state": state, "code": "c"},
+        binding=binding,
+        previous_session_id=previous_session_id,
+    )
 
 
 async def test_sign_in_creates_a_session_and_stores_only_hashes() -> None:
@@ -66,7 +77,7 @@ async def test_sign_in_creates_a_session_and_stores_only_hashes() -> None:
     assert (CONTOSO, "o1") in caches.rows
     stored_flow = next(iter(flows.rows.values()))[0]
     assert "auth_uri" not in stored_flow  # it may carry a login hint: not stored
-    assert stored_flow["cockpit_binding"] == hash_secret("b")
+    assert "cockpit_binding" in stored_flow and len(stored_flow["cockpit_binding"]) == 64
 
 
 async def test_tenant_outside_the_allow_list_gets_no_session_and_no_cache() -> None:
@@ -82,7 +93,7 @@ async def test_callback_from_another_browser_is_refused_before_redeeming() -> No
     identity = FakeIdentity(login=login_as(CONTOSO))
     auth, sessions, _, flows = service(identity)
     with pytest.raises(Forbidden):
-        await start_and_complete(auth, flows, callback_binding="attacker")
+        await start_and_complete(auth, flows, callback_binding="attacker-chosen")
     with pytest.raises(Forbidden):
         await start_and_complete(auth, flows, callback_binding=None)
     assert "finish_login" not in identity.calls and sessions.rows == {}
@@ -92,11 +103,11 @@ async def test_expired_flow_is_refused() -> None:
     clock = FakeClock()
     identity = FakeIdentity(login=login_as(CONTOSO))
     auth, _, _, flows = service(identity, clock=clock)
-    auth_uri = await auth.start_login(next_path="/", binding="b")
+    start = await auth.start_login(next_path="/")
     clock.advance(minutes=11)
     with pytest.raises(InvalidInput) as info:
         await auth.complete_login(
-            params={"state": auth_uri.rsplit("=", 1)[1], "code": "c"}, binding="b"
+            params={"state": start.auth_uri.rsplit("=", 1)[1], "code": "c"}, binding=start.binding
         )
     assert info.value.code == "login_expired"
 
@@ -104,10 +115,11 @@ async def test_expired_flow_is_refused() -> None:
 async def test_entra_errors_become_sign_in_failed_without_redeeming() -> None:
     identity = FakeIdentity(login=login_as(CONTOSO))
     auth, _, _, flows = service(identity)
-    auth_uri = await auth.start_login(next_path="/", binding="b")
+    start = await auth.start_login(next_path="/")
     with pytest.raises(SignInFailed) as info:
         await auth.complete_login(
-            params={"state": auth_uri.rsplit("=", 1)[1], "error": "access_denied"}, binding="b"
+            params={"state": start.auth_uri.rsplit("=", 1)[1], "error": "access_denied"},
+            binding=start.binding,
         )
     assert info.value.error == "access_denied" and "finish_login" not in identity.calls
 
@@ -125,7 +137,41 @@ async def test_a_second_sign_in_merges_token_caches() -> None:
 
 
 def test_merge_caches_tolerates_garbage() -> None:
-    assert _merge_caches("not json", '{"x": {}}') == '{"x": {}}'
+    assert MsalIdentityProvider.merge_caches("not json", '{"x": {}}') == '{"x": {}}'
+
+
+async def test_the_binding_is_chosen_by_the_server_per_sign_in() -> None:
+    auth, _, _, _ = service(FakeIdentity(login=login_as(CONTOSO)))
+    first = await auth.start_login(next_path="/")
+    second = await auth.start_login(next_path="/")
+    assert first.binding != second.binding and first.binding_name != second.binding_name
+    assert len(first.binding) >= 43  # 256 bits, urlsafe base64
+
+
+async def test_signing_in_again_revokes_the_browsers_earlier_session() -> None:
+    identity = FakeIdentity(login=login_as(CONTOSO, "o1"))
+    auth, sessions, _, flows = service(identity)
+    first = await start_and_complete(auth, flows)
+    identity.login = login_as(CONTOSO, "o2")
+    second = await start_and_complete(auth, flows, previous_session_id=first.session_id)
+    with pytest.raises(NotSignedIn):
+        await auth.resolve_session(first.session_id)
+    assert (await auth.resolve_session(second.session_id)).object_id == "o2"
+    assert list(sessions.rows) == [hash_secret(second.session_id)]
+
+
+async def test_session_policies_for_the_edge() -> None:
+    clock = FakeClock()
+    auth, _, _, flows = service(FakeIdentity(login=login_as(CONTOSO)), clock=clock)
+    new = await start_and_complete(auth, flows)
+    principal = await auth.resolve_session(new.session_id)
+    assert auth.same_origin("https://cockpit.example")
+    assert not auth.same_origin("https://evil.example") and not auth.same_origin(None)
+    assert auth.is_fresh(principal) and not auth.is_fresh(None)
+    assert auth.embed_copy_max_age(principal) == 12 * 3600
+    clock.advance(minutes=3)
+    assert not auth.is_fresh(principal)
+    assert auth.embed_copy_max_age(principal) == 12 * 3600 - 180
 
 
 async def test_resolve_session_expiry_and_logout() -> None:

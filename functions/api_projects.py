@@ -1,0 +1,170 @@
+"""JSON API for reps: projects, evaluations, solutions (``/api/...``, in ``/api/openapi.json``).
+
+Every state change needs the session's CSRF token (``X-Cockpit-CSRF``) and our own ``Origin``, or a
+bearer token for our API. Every route that reveals or changes a project asks Dynamics first (the
+access rule, ``shared/services/access.py``). Errors are RFC 9457 problem details
+(``functions/errors.py``).
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+
+from functions.deps import (
+    ContainerDep,
+    CurrentUser,
+    Embedded,
+    OpportunityId,
+    Org,
+    RequestLang,
+    Writer,
+)
+from functions.errors import problem_responses
+from functions.presenters import (
+    history_view,
+    project_out,
+    project_page_view,
+    score_view,
+    writeback_view,
+)
+from functions.schemas import (
+    EvaluationIn,
+    EvaluationOut,
+    HistoryRowOut,
+    LaunchIn,
+    ProjectOut,
+    ProjectPageOut,
+    SolutionChoiceIn,
+    WriteAgainOut,
+)
+from shared.domain.keys import parse_guid
+from shared.domain.solutions import Solution
+
+router = APIRouter(prefix="/api", tags=["projects"])
+
+# What a project route may answer besides success (each is problem+json).
+_READ = problem_responses(400, 401, 403, 404, 502, 503)
+_CHANGE = problem_responses(400, 401, 403, 404, 409, 413, 502, 503)
+
+
+@router.post("/launch", responses=_CHANGE)
+async def launch(container: ContainerDep, principal: Writer, body: LaunchIn) -> ProjectOut:
+    """Create the opportunity's project on first use, or open it (needs read access in Dynamics)."""
+    project = await container.projects_service.launch(
+        principal=principal,
+        org=container.orgs.resolve(principal, body.org),
+        opportunity_id=parse_guid(body.opportunity_id, what="opportunity id"),
+    )
+    return project_out(project)
+
+
+@router.get("/projects/{org}/{opportunity_id}", responses=_READ)
+async def get_project(
+    container: ContainerDep,
+    principal: CurrentUser,
+    org: Org,
+    opportunity_id: OpportunityId,
+    lang: RequestLang,
+) -> ProjectPageOut:
+    """The project page's data: live opportunity, solution, latest score, write-back, history."""
+    page = await container.projects_service.open(
+        principal=principal, org=org, opportunity_id=opportunity_id, create=False
+    )
+    return project_page_view(
+        page, principal=principal, lang=lang, is_admin=container.admin.is_admin(principal)
+    )
+
+
+@router.delete("/projects/{org}/{opportunity_id}", status_code=204, responses=_CHANGE)
+async def delete_project(
+    container: ContainerDep, principal: Writer, org: Org, opportunity_id: OpportunityId
+) -> Response:
+    """Remove the cockpit project and its history (needs write access in Dynamics)."""
+    await container.projects_service.delete(
+        principal=principal, org=org, opportunity_id=opportunity_id
+    )
+    return Response(status_code=204)
+
+
+@router.put("/projects/{org}/{opportunity_id}/solution", responses=_CHANGE)
+async def assign_solution(
+    container: ContainerDep,
+    principal: Writer,
+    org: Org,
+    opportunity_id: OpportunityId,
+    body: SolutionChoiceIn,
+) -> ProjectOut:
+    """Assign the project's solution (first choice: any writer; afterwards: admins who may write)."""
+    project = await container.qualification.assign_solution(
+        principal=principal, org=org, opportunity_id=opportunity_id, solution_id=body.solution_id
+    )
+    return project_out(project)
+
+
+@router.post("/projects/{org}/{opportunity_id}/evaluations", status_code=201, responses=_CHANGE)
+async def evaluate(
+    container: ContainerDep,
+    principal: Writer,
+    org: Org,
+    opportunity_id: OpportunityId,
+    body: EvaluationIn,
+    lang: RequestLang,
+    embedded: Embedded,
+) -> EvaluationOut:
+    """Score the answers, keep the evaluation, write the probability to Dynamics as the caller."""
+    result = await container.qualification.evaluate(
+        principal=principal,
+        org=org,
+        opportunity_id=opportunity_id,
+        answers=body.answers,
+        solution_version=body.solution_version,
+    )
+    solution = result.solution
+    return EvaluationOut(
+        evaluation_id=result.evaluation.evaluation_id,
+        opportunity_id=opportunity_id,
+        solution={"id": solution.id, "version": solution.version},
+        answers=result.evaluation.answers,
+        previous=str(result.previous) if result.previous is not None else None,
+        score=score_view(result.score, solution, lang=lang),
+        writeback=writeback_view(result.evaluation.writeback, lang=lang, embedded=embedded),
+    )
+
+
+@router.get("/projects/{org}/{opportunity_id}/evaluations", responses=_READ)
+async def history(
+    container: ContainerDep,
+    principal: CurrentUser,
+    org: Org,
+    opportunity_id: OpportunityId,
+    lang: RequestLang,
+) -> list[HistoryRowOut]:
+    """The project's evaluations, newest first (needs read access in Dynamics)."""
+    evaluations = await container.projects_service.history(
+        principal=principal, org=org, opportunity_id=opportunity_id
+    )
+    return history_view(evaluations, principal=principal, lang=lang)
+
+
+@router.post("/projects/{org}/{opportunity_id}/writeback", responses=_CHANGE)
+async def write_again(
+    container: ContainerDep,
+    principal: Writer,
+    org: Org,
+    opportunity_id: OpportunityId,
+    lang: RequestLang,
+    embedded: Embedded,
+) -> WriteAgainOut:
+    """Write the newest evaluation's probability to Dynamics again, as the caller."""
+    evaluation = await container.qualification.write_again(
+        principal=principal, org=org, opportunity_id=opportunity_id
+    )
+    return WriteAgainOut(
+        writeback=writeback_view(evaluation.writeback, lang=lang, embedded=embedded)
+    )
+
+
+@router.get("/solutions", responses=problem_responses(401, 503))
+async def solutions(container: ContainerDep, principal: CurrentUser) -> list[Solution]:
+    """The qualification models this tenant can assign (newest version of each)."""
+    return await container.qualification.available_solutions(principal=principal)

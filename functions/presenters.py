@@ -1,0 +1,308 @@
+"""Turns service results into what people read: localised, formatted, and never more than the page
+needs. They build the API's response models (``functions/schemas.py``), and the pages render the
+very same models, so a page and the JSON API always say the same thing."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from functions.i18n import fmt_datetime, fmt_number, fmt_percent, t
+from functions.messages import Lang
+from functions.schemas import (
+    AdminOrgOut,
+    ChoiceOut,
+    ContributionOut,
+    CriterionOut,
+    FieldCheckOut,
+    HistoryRowOut,
+    OpportunityOut,
+    OptionOut,
+    ProjectOut,
+    ProjectPageOut,
+    ScoreOut,
+    SolutionOut,
+    WritebackOut,
+)
+from shared.domain.evaluations import Evaluation, WritebackOutcome, WritebackStatus
+from shared.domain.identity import Principal
+from shared.domain.org_settings import DEFAULT_TARGET_FIELD
+from shared.domain.projects import Project
+from shared.domain.scoring import Score, trend
+from shared.domain.solutions import Solution
+from shared.domain.writeback import FieldCheck, effective_range
+from shared.services.admin import AdminOrgView
+from shared.services.projects import ProjectPage
+
+_STATUS_KEYS = {
+    WritebackStatus.WRITTEN: "wb_written",
+    WritebackStatus.UNCHANGED: "wb_unchanged",
+    WritebackStatus.SKIPPED_CLOSED: "wb_skipped_closed",
+    WritebackStatus.SUPERSEDED: "wb_superseded",
+    WritebackStatus.RETRYING: "wb_retrying",
+    WritebackStatus.FAILED: "wb_failed",
+    WritebackStatus.PENDING: "wb_pending",
+}
+# Failures a retry can fix once someone acted in Dynamics (a privilege or profile granted).
+_FIXABLE_BY_RETRY = {"crm_access_denied", "crm_field_secured"}
+
+
+def project_out(project: Project) -> ProjectOut:
+    key = project.key
+    return ProjectOut(
+        project_id=project.project_id,
+        name=project.name,
+        org=key.org,
+        opportunity_id=key.opportunity_id,
+        solution_id=project.solution.id if project.solution else None,
+        solution_version=project.solution.version if project.solution else None,
+        url=f"/projects/{key.org}/{key.opportunity_id}",
+    )
+
+
+def writeback_view(
+    outcome: WritebackOutcome,
+    *,
+    lang: Lang,
+    embedded: bool = False,
+    crm_value: Decimal | None = None,
+    may_change: bool | None = None,
+) -> WritebackOut:
+    """What happened in Dynamics, in words a rep understands, whether Dynamics still holds it, and
+    whether writing again can help (never offered to someone Dynamics lets only read)."""
+    status = outcome.status
+    written = outcome.value is not None and status in (
+        WritebackStatus.WRITTEN,
+        WritebackStatus.UNCHANGED,
+    )
+    drifted = written and crm_value is not None and crm_value != Decimal(str(outcome.value))
+    key = _STATUS_KEYS[status]
+    if drifted:
+        key = "wb_drifted"
+    elif status is WritebackStatus.WRITTEN and embedded:
+        key = "wb_written_embedded"
+    params = {
+        "value": fmt_number(Decimal(outcome.value), lang) if outcome.value is not None else "",
+        "crm_value": fmt_number(crm_value, lang) if crm_value is not None else "",
+        "field": outcome.field or "",
+        "reason": t(outcome.code, lang) if outcome.code else "",
+    }
+    helps = (
+        drifted
+        or status in (WritebackStatus.RETRYING, WritebackStatus.PENDING)
+        or (status is WritebackStatus.FAILED and outcome.code in _FIXABLE_BY_RETRY)
+    )
+    return WritebackOut(
+        status=status.value,
+        code=outcome.code,
+        field=outcome.field,
+        value=outcome.value,
+        crm_value=str(crm_value) if crm_value is not None else None,
+        drifted=drifted,
+        message=t(key, lang, params),
+        can_retry=helps and may_change is not False,
+    )
+
+
+def score_view(score: Score, solution: Solution, *, lang: Lang) -> ScoreOut:
+    rows = []
+    knockout_text = None
+    for contribution in score.contributions:
+        criterion = solution.criterion(contribution.criterion_id)
+        assert criterion is not None
+        option = criterion.option(contribution.option_id) if contribution.option_id else None
+        rows.append(
+            ContributionOut(
+                criterion_id=contribution.criterion_id,
+                question=criterion.question,
+                answer=option.label if option else t("not_answered", lang),
+                colour=contribution.colour or "none",
+                weight_share=fmt_percent(
+                    (contribution.weight_share * 100).quantize(Decimal("0.1")), lang
+                ),
+                points=fmt_number(contribution.points, lang),
+                active_knockout=contribution.is_active_knockout,
+            )
+        )
+        if contribution.is_active_knockout and option is not None and score.capped:
+            knockout_text = t(
+                "knockout_active", lang, {"answer": option.label, "cap": contribution.knockout_cap}
+            )
+    return ScoreOut(
+        probability=str(score.probability),
+        probability_display=fmt_percent(score.probability, lang),
+        contributions=rows,
+        knockout_text=knockout_text,
+        answered_text=t("answered_of", lang, {"answered": score.answered, "total": score.total}),
+    )
+
+
+def solution_view(solution: Solution, answers: dict[str, str], *, lang: Lang) -> SolutionOut:
+    total = solution.total_weight
+    return SolutionOut(
+        id=solution.id,
+        name=solution.name,
+        version=solution.version,
+        language=solution.language,
+        description=solution.description,
+        criteria=[
+            CriterionOut(
+                id=c.id,
+                question=c.question,
+                guidance=c.guidance,
+                weight_share=fmt_percent((c.weight / total * 100).quantize(Decimal("0.1")), lang),
+                options=[
+                    OptionOut(
+                        id=o.id,
+                        label=o.label,
+                        score=o.score,
+                        colour=o.colour,
+                        knockout_cap=o.knockout_cap,
+                        selected=answers.get(c.id) == o.id,
+                    )
+                    for o in c.options
+                ],
+            )
+            for c in solution.criteria
+        ],
+    )
+
+
+def history_view(
+    history: list[Evaluation], *, principal: Principal, lang: Lang
+) -> list[HistoryRowOut]:
+    rows = []
+    for i, evaluation in enumerate(history):
+        previous = history[i + 1].probability if i + 1 < len(history) else None
+        direction = trend(previous, evaluation.probability)
+        mine = evaluation.evaluator == principal.object_id
+        rows.append(
+            HistoryRowOut(
+                evaluation_id=evaluation.evaluation_id,
+                when=fmt_datetime(evaluation.evaluated_at, lang),
+                probability=str(evaluation.probability),
+                probability_display=fmt_percent(evaluation.probability, lang),
+                trend=direction,
+                trend_label=t(f"trend_{direction}", lang),
+                by=t("history_you" if mine else "history_colleague", lang),
+                model=f"{evaluation.solution.id} v{evaluation.solution.version}",
+                writeback_status=evaluation.writeback.status.value,
+            )
+        )
+    return rows
+
+
+def sparkline(history: list[Evaluation], *, width: int = 240, height: int = 48) -> str:
+    """SVG polyline points for the probability over time (oldest left), 0–100 mapped to height."""
+    values = [float(e.probability) for e in reversed(history)]
+    if not values:
+        return ""
+    if len(values) == 1:
+        values = values * 2
+    step = width / (len(values) - 1)
+    return " ".join(f"{i * step:.1f},{height - v / 100 * height:.1f}" for i, v in enumerate(values))
+
+
+def project_page_view(
+    page: ProjectPage, *, principal: Principal, lang: Lang, is_admin: bool, embedded: bool = False
+) -> ProjectPageOut:
+    opportunity = None
+    if page.opportunity is not None:
+        o = page.opportunity
+        opportunity = OpportunityOut(
+            name=o.name,
+            account=o.account_name or o.customer_name,
+            owner=o.owner_name,
+            estimated_value=o.estimated_value_display,
+            estimated_close_date=o.estimated_close_date_display,
+            sales_stage=o.sales_stage_display or o.pipeline_phase,
+            status=o.status_display,
+            closed=o.state.closed,
+            probability=o.probability,
+        )
+    latest = page.history[0] if page.history else None
+    result = None
+    if page.latest_score is not None and latest is not None and page.latest_solution is not None:
+        result = score_view(page.latest_score, page.latest_solution, lang=lang)
+        previous = page.history[1].probability if len(page.history) > 1 else None
+        direction = trend(previous, latest.probability)
+        result.trend, result.trend_label = direction, t(f"trend_{direction}", lang)
+    writeback = None
+    if latest is not None:
+        writeback = writeback_view(
+            latest.writeback,
+            lang=lang,
+            embedded=embedded,
+            crm_value=page.target_value if page.opportunity is not None else None,
+            may_change=page.may_change,
+        )
+    return ProjectPageOut(
+        project=project_out(page.project),
+        opportunity=opportunity,
+        crm_error=t(page.crm_error.code, lang) if page.crm_error is not None else None,
+        may_change=page.may_change,
+        solution=solution_view(page.solution, page.current_answers, lang=lang)
+        if page.solution
+        else None,
+        choices=[_choice(s) for s in page.choices],
+        result=result,
+        writeback=writeback,
+        history=history_view(page.history, principal=principal, lang=lang),
+        sparkline=sparkline(page.history),
+        target_field=page.settings.target_field,
+        target_value=fmt_number(page.target_value, lang) if page.target_value is not None else None,
+        show_target=page.settings.target_field != DEFAULT_TARGET_FIELD,
+        is_admin=is_admin,
+    )
+
+
+def _choice(solution: Solution) -> ChoiceOut:
+    return ChoiceOut(
+        id=solution.id,
+        name=solution.name,
+        language=solution.language,
+        description=solution.description,
+        count=len(solution.criteria),
+        version=solution.version,
+    )
+
+
+def field_check_view(check: FieldCheck, *, lang: Lang) -> FieldCheckOut:
+    info = check.field
+    bounds = effective_range(info)
+    shown_range = info.attribute_type
+    if bounds:
+        shown_range = t(
+            "field_type_range",
+            lang,
+            {
+                "type": info.attribute_type,
+                "min": fmt_number(bounds[0], lang),
+                "max": fmt_number(bounds[1], lang),
+            },
+        )
+    return FieldCheckOut(
+        logical_name=info.logical_name,
+        display_name=info.display_name,
+        type=info.attribute_type,
+        range=shown_range,
+        min=str(bounds[0]) if bounds else None,
+        max=str(bounds[1]) if bounds else None,
+        secured=info.is_secured,
+        ok=check.ok,
+        refusals=[r.code for r in check.refusals],
+        refusal_texts=[t(f"refusal_{r.code}", lang) for r in check.refusals],
+        warnings=[w.code for w in check.warnings],
+    )
+
+
+def admin_org_view(view: AdminOrgView, *, org_name: str, org_url: str, lang: Lang) -> AdminOrgOut:
+    return AdminOrgOut(
+        org=org_name,
+        url=org_url,
+        target_field=view.settings.target_field,
+        closed_policy=view.settings.closed_policy.value,
+        etag=view.settings.etag,
+        candidates=[field_check_view(c, lang=lang) for c in view.candidates],
+        current=field_check_view(view.current, lang=lang) if view.current else None,
+        crm_error=t(view.crm_error.code, lang) if view.crm_error is not None else None,
+    )

@@ -1,0 +1,111 @@
+"""The real services, built by the real composition root around in-memory stores and a fake CRM
+(unit tests; integration tests use Azurite and the simulators)."""
+
+from __future__ import annotations
+
+import base64
+from datetime import timedelta
+from typing import Any
+
+from shared.bootstrap import Container, build_container
+from shared.domain.identity import Principal
+from shared.domain.orgs import CrmOrg
+from shared.domain.projects import ProjectKey
+from shared.settings import load_settings
+from tests.support.fakes import (
+    FakeCaches,
+    FakeClock,
+    FakeCrm,
+    FakeEvaluations,
+    FakeFlows,
+    FakeIdentity,
+    FakeOrgSettings,
+    FakeOutbox,
+    FakeProjects,
+    FakeSessions,
+    FakeSolutions,
+    opportunity,
+)
+
+CONTOSO = "c0a7b2e1-5d4f-4c8a-9e21-3b6f0d9a1c01"
+ORG = CrmOrg(tenant_id=CONTOSO, name="contoso", url="https://contoso.crm4.dynamics.com")
+OPP = "0aa00000-0000-4000-8000-000000000001"
+OTHER_OPP = "0aa00000-0000-4000-8000-000000000002"
+KEY = ProjectKey(tenant_id=CONTOSO, org="contoso", opportunity_id=OPP)
+
+
+def rep(object_id: str = "rep", *roles: str) -> Principal:
+    return Principal(
+        kind="session",
+        tenant_id=CONTOSO,
+        object_id=object_id,
+        home_account_id=f"{object_id}.t",
+        roles=frozenset(roles),
+    )
+
+
+def unit_settings(**overrides: Any) -> Any:
+    values: dict[str, Any] = {
+        "public_base_url": "https://cockpit.example",
+        "storage_connection_string": "UseDevelopmentStorage=true",
+        "tenant_ids": CONTOSO,
+        "client_id": "5c0c4b1e-9d2a-4f6e-8b3c-7a1d2e3f4a05",
+        "client_secret": "unit-test-secret",
+        "crm_orgs": [{"tenant_id": CONTOSO, "name": ORG.name, "url": ORG.url}],
+        "frame_ancestors": "https://contoso.crm4.dynamics.com",
+        "token_cache_key": base64.b64encode(b"k" * 32).decode(),
+        "writeback_grace_seconds": 120,
+    }
+    values.update(overrides)
+    return load_settings(**values)
+
+
+class World:
+    """Fakes behind the ports, the real services in front. ``users`` get token caches."""
+
+    def __init__(self, *users: str, **settings: Any) -> None:
+        self.clock = FakeClock()
+        self.crm = FakeCrm()
+        self.crm.opportunities[OPP] = opportunity(OPP)
+        self.crm.opportunities[OTHER_OPP] = opportunity(OTHER_OPP, name="Renewal 2027")
+        self.projects = FakeProjects()
+        self.evaluations = FakeEvaluations()
+        self.outbox = FakeOutbox()
+        self.settings = FakeOrgSettings()
+        self.solutions = FakeSolutions()
+        self.identity = FakeIdentity()
+        self.caches = FakeCaches()
+        for user in {"rep", "admin", *users}:
+            self.caches.rows[(CONTOSO, user)] = ("{}", f"etag-{user}")
+        self.container: Container = build_container(
+            unit_settings(**settings),
+            clock=self.clock,
+            crm=self.crm,
+            identity=self.identity,
+            projects=self.projects,
+            evaluations=self.evaluations,
+            outbox=self.outbox,
+            org_settings=self.settings,
+            solutions=self.solutions,
+            sessions=FakeSessions(),
+            login_flows=FakeFlows(),
+            token_caches=self.caches,
+        )
+
+    def pass_time(self, **kwargs: float) -> None:
+        self.clock.advance(**kwargs)
+
+    def after_grace(self) -> None:
+        self.clock.advance(seconds=self.container.settings.writeback_grace_seconds + 1)
+
+    async def drain(self, *, rounds: int = 30) -> None:
+        """Run the background timer until nothing is due, moving the clock past every backoff."""
+        for _ in range(rounds):
+            if not self.outbox.rows:
+                return
+            self.clock.advance(hours=2)
+            await self.container.writeback.process_queue(limit=1000)
+        raise AssertionError(f"the queue did not drain: {list(self.outbox.rows.values())}")
+
+
+GRACE = timedelta(minutes=2)
