@@ -15,7 +15,9 @@ from shared.domain.writeback import ClosedPolicy
 Guid = Annotated[
     str, Field(min_length=32, max_length=38, examples=["0aa00000-0000-4000-8000-000000000001"])
 ]
-OrgName = Annotated[StrictStr, Field(min_length=1, max_length=63, pattern=r"^[A-Za-z0-9][A-Za-z0-9-]*$")]
+OrgName = Annotated[
+    StrictStr, Field(min_length=1, max_length=63, pattern=r"^[A-Za-z0-9][A-Za-z0-9-]*$")
+]
 
 
 class _In(BaseModel):
@@ -45,9 +47,7 @@ class EvaluationIn(_In):
 
 
 class SettingsIn(_In):
-    target_field: Annotated[
-        StrictStr, Field(min_length=1, max_length=100, pattern=r"^[a-z0-9_]+$")
-    ]
+    target_field: Annotated[StrictStr, Field(min_length=1, max_length=100, pattern=r"^[a-z0-9_]+$")]
     closed_policy: ClosedPolicy
     etag: Annotated[StrictStr, Field(max_length=200)] | None = None
 
