@@ -29,6 +29,7 @@ OTHER_APP = SEED["apps"][2]
 USERS = {u["username"].split("@")[0]: u for u in SEED["users"]}
 SYSTEMUSERS = {u["fullname"].split()[0].lower(): u for u in SEED["dataverse"]["systemusers"]}
 APP_USER = next(u for u in SEED["dataverse"]["systemusers"] if u.get("applicationid"))
+SEED_OPPORTUNITIES: list[dict[str, Any]] = SEED["dataverse"]["opportunities"]
 OPPS = {o["name"]: o["opportunityid"] for o in SEED["dataverse"]["opportunities"]}
 API = "/api/data/v9.2/"
 
