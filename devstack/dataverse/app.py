@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 from urllib.parse import parse_qsl
 
 from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
 
 from devstack.dataverse import errors
 from devstack.dataverse.api import ApiRequest, ApiResponse, WebApi, error_response
@@ -23,10 +24,18 @@ from devstack.dataverse.errors import DataverseError
 from devstack.dataverse.faults import LogEntry
 from devstack.dataverse.odata import parse_prefer
 from devstack.dataverse.protection import Ticket
+from devstack.dataverse.responses import dumps
 from devstack.dataverse.simulator import SimConfig, Simulator
 
 API_VERSIONS = ("v9.0", "v9.1", "v9.2")
 MAX_LOG = 200_000
+
+
+class _ControlJSON(JSONResponse):
+    """The control API's JSON, safe for rows holding a lone surrogate (see responses.dumps)."""
+
+    def render(self, content: object) -> bytes:
+        return dumps(content)
 
 
 def create_app(config: SimConfig) -> FastAPI:
@@ -39,7 +48,11 @@ def create_app(config: SimConfig) -> FastAPI:
         await sim.close()
 
     app = FastAPI(
-        title="Dataverse Web API simulator", lifespan=lifespan, openapi_url=None, docs_url=None
+        title="Dataverse Web API simulator",
+        lifespan=lifespan,
+        openapi_url=None,
+        docs_url=None,
+        default_response_class=_ControlJSON,
     )
     app.state.sim = sim
     register_control(app, sim)

@@ -47,6 +47,8 @@ class ProtectionSettings(BaseModel):
     max_execution_ms: int = Field(1_200_000, ge=1)
     max_concurrent: int = Field(52, ge=1)
     penalty_extension_seconds: float = Field(1.0, ge=0, le=300)
+    # The longest a penalty may grow to (UNCONFIRMED: no figure is documented).
+    max_penalty_seconds: float = Field(300.0, gt=0, le=3600)
 
 
 @dataclass
@@ -114,7 +116,7 @@ class ServiceProtection:
         if now < state.blocked_until:
             state.blocked_until = min(
                 state.blocked_until + settings.penalty_extension_seconds,
-                now + settings.window_seconds,
+                now + settings.max_penalty_seconds,
             )
             return self._throttle(state, state.blocked_code, state.blocked_until - now)
         self._prune(state, now)

@@ -45,7 +45,7 @@ class ApiResponse:
     code: str | None = None  # the Dataverse error code, for the request log
 
 
-def _dumps(value: Any) -> bytes:
+def dumps(value: Any) -> bytes:
     def default(obj: Any) -> Any:
         if isinstance(obj, Decimal):
             return records.json_value(obj)
@@ -74,7 +74,7 @@ def json_response(
         joined = ",".join(prefs.annotations)
         out.append(("Preference-Applied", f'odata.include-annotations="{joined}"'))
     out.extend(headers or [])
-    return ApiResponse(status, out, _dumps(payload))
+    return ApiResponse(status, out, dumps(payload))
 
 
 def error_response(error: DataverseError, prefs: Preferences | None) -> ApiResponse:
@@ -86,7 +86,7 @@ def error_response(error: DataverseError, prefs: Preferences | None) -> ApiRespo
     if body is None:
         return ApiResponse(error.status, headers, None, error.code or None)
     return ApiResponse(
-        error.status, [("Content-Type", JSON_TYPE)] + headers, _dumps(body), error.code
+        error.status, [("Content-Type", JSON_TYPE)] + headers, dumps(body), error.code
     )
 
 
