@@ -143,8 +143,10 @@ def crm_demo_process(
     cockpit_url: str,
     log_path: Path,
     org_name: str = "contoso",
+    org_lcid: int = 1033,
 ) -> ManagedProcess:
-    """The demo Dynamics page on 127.0.0.1 (another site than the cockpit on localhost)."""
+    """The demo Dynamics page on 127.0.0.1 (another site than the cockpit on localhost), in the
+    org's base language (``org_lcid``) until a user picks another."""
     return ManagedProcess(
         name="demo-crm-page",
         argv=[
@@ -164,7 +166,7 @@ def crm_demo_process(
             "--org",
             org_name,
             "--org-lcid",
-            "1033",
+            str(org_lcid),
         ],
         log_path=log_path,
         cwd=REPO_ROOT,
