@@ -7,7 +7,16 @@ Ports (defaults fixed; override each with an environment variable):
   DEVSTACK_ENTRA_HTTP_PORT=7440 Entra ID simulator's sign-in page, http
   DEVSTACK_DATAVERSE_PORT=7444  Dataverse simulator, https (the org URL)
   DEVSTACK_CRM_PORT=7080        demo Dynamics page (http://127.0.0.1:7080)
-Seed: --seed PATH (or DEVSTACK_SEED) runs the stack against another seed file.
+Seed: --seed PATH (or DEVSTACK_SEED) runs the stack against another seed file; every org of the
+seed gets its own Dataverse simulator and demo CRM page (the first on the ports above, the others
+on free ports, printed at start).
+Credential: --credential-mode secret|certificate|managed_identity (or DEVSTACK_CREDENTIAL_MODE)
+chooses how the cockpit authenticates to Entra ID, as COCKPIT_CLIENT_CREDENTIAL_MODE does in Azure.
+
+Signals: SIGINT (Ctrl-C), SIGTERM (a service manager; make forwards a second one to the process
+group) and SIGHUP (a closing terminal) all stop the stack once; further signals while stopping are
+ignored, so the stop always finishes. Children die with the runner even if it is killed
+(PR_SET_PDEATHSIG, devstack/process.py).
 """
 
 from __future__ import annotations
@@ -21,6 +30,7 @@ from pathlib import Path
 from types import FrameType
 
 from devstack.process import ProcessFailed, port_is_open
+from devstack.seedinfo import SeedProblem
 from devstack.stack import DEFAULT_SEED, Stack, StackConfig, StackPorts
 
 _PORT_VARS = {
@@ -35,6 +45,23 @@ _PORT_VARS = {
 
 class _Stop(Exception):
     pass
+
+
+class _Signals:
+    """The first stop signal ends the wait loop; later ones are ignored while stopping."""
+
+    def __init__(self) -> None:
+        self.stopping = False
+
+    def install(self) -> None:
+        for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+            signal.signal(sig, self._handle)
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if self.stopping:
+            return
+        self.stopping = True
+        raise _Stop
 
 
 def _ports() -> StackPorts:
@@ -65,6 +92,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--seed", type=Path, default=Path(os.environ.get("DEVSTACK_SEED", DEFAULT_SEED))
     )
+    parser.add_argument(
+        "--credential-mode",
+        choices=("secret", "certificate", "managed_identity"),
+        default=os.environ.get("DEVSTACK_CREDENTIAL_MODE", "secret"),
+    )
     args = parser.parse_args(argv)
     if not args.seed.is_file():
         print(f"Seed file {args.seed} does not exist.", file=sys.stderr)
@@ -84,11 +116,19 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
 
-    def on_term(signum: int, frame: FrameType | None) -> None:
-        raise _Stop
+    signals = _Signals()
+    signals.install()
+    try:
+        stack = Stack(
+            StackConfig(ports=ports, seed=args.seed.resolve(), credential_mode=args.credential_mode)
+        )
+    except (SeedProblem, KeyError, ValueError) as exc:
+        print(f"The seed {args.seed} cannot run a stack: {exc}", file=sys.stderr)
+        return 2
+    return _run(stack, signals)
 
-    signal.signal(signal.SIGTERM, on_term)
-    stack = Stack(StackConfig(ports=ports, seed=args.seed.resolve()))
+
+def _run(stack: Stack, signals: _Signals) -> int:
     started = time.monotonic()
     try:
         print(
@@ -96,20 +136,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         stack.start()
         print(f"\nReady in {time.monotonic() - started:.1f} s.\n")
-        print(f"  ▶ Start here — demo Dynamics 365:  {stack.crm_url}/")
-        print(
-            f"    Cockpit app:                     {stack.app_url}/   (health: {stack.app_url}/healthz)"
-        )
-        print(
-            f"    Entra ID simulator:              {stack.entra_url}  (sign-in page {stack.entra_signin_url})"
-        )
-        print(f"    Dataverse simulator (org URL):   {stack.dataverse_url}")
-        print(f"    Azurite Table service:           http://127.0.0.1:{ports.azurite}")
-        print(f"    Logs:                            {stack.config.state_dir / 'logs'}")
-        print(
-            "\nDemo identities: see README.md (e.g. anna@contoso.example, a rep; ben@contoso.example, an admin)."
-        )
-        print("Press Ctrl-C to stop everything.\n")
+        _print_urls(stack)
         while True:
             dead = stack.failed()
             if dead:
@@ -120,12 +147,35 @@ def main(argv: list[str] | None = None) -> int:
     except (KeyboardInterrupt, _Stop):
         print("\nStopping…")
         return 0
-    except ProcessFailed as err:
+    except (ProcessFailed, ValueError) as err:
         print(f"Could not start the stack: {err}", file=sys.stderr)
         return 1
     finally:
+        signals.stopping = True  # from here on, signals no longer interrupt the stop
         stack.stop()
         print("Stopped; all ports are free.")
+
+
+def _print_urls(stack: Stack) -> None:
+    places = stack.plan()
+    print(f"  ▶ Start here — demo Dynamics 365:  {places[0].crm_url}/   (org {places[0].org.name})")
+    for place in places[1:]:
+        print(f"    Demo Dynamics 365, org {place.org.name}: {place.crm_url}/")
+    print(
+        f"    Cockpit app:                     {stack.app_url}/   (health: {stack.app_url}/healthz)"
+    )
+    print(
+        f"    Entra ID simulator:              {stack.entra_url}  (sign-in page {stack.entra_signin_url})"
+    )
+    for place in places:
+        print(f"    Dataverse simulator, org {place.org.name}: {place.url}")
+    print(f"    Azurite Table service:           http://127.0.0.1:{stack.config.ports.azurite}")
+    print(f"    Credential mode:                 {stack.config.credential_mode}")
+    print(f"    Logs:                            {stack.config.state_dir / 'logs'}")
+    print(
+        "\nDemo identities: see README.md (e.g. anna@contoso.example, a rep; ben@contoso.example, an admin)."
+    )
+    print("Press Ctrl-C to stop everything.\n")
 
 
 if __name__ == "__main__":

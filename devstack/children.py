@@ -4,6 +4,7 @@ runner (``make run``) and by every test that starts a simulator, so they always 
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from devstack.process import ManagedProcess
@@ -13,8 +14,24 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 def entra_argv(
-    *, seed: Path, https_port: int, http_port: int, tls: TlsFiles, dataverse_url: str
+    *,
+    seed: Path,
+    https_port: int,
+    http_port: int,
+    tls: TlsFiles,
+    dataverse_url: str | Sequence[str],
+    identity_header: str | None = None,
+    app_certificates: Sequence[tuple[str, Path]] = (),
 ) -> list[str]:
+    """``dataverse_url`` may name several orgs: each org URL is an audience of Dynamics CRM."""
+    urls = [dataverse_url] if isinstance(dataverse_url, str) else list(dataverse_url)
+    extra: list[str] = []
+    for url in urls[1:]:
+        extra += ["--resource", f"dataverse={url}"]
+    for client_id, pem in app_certificates:
+        extra += ["--app-certificate", f"{client_id}={pem}"]
+    if identity_header is not None:
+        extra += ["--identity-header", identity_header]
     return [
         sys.executable,
         "-m",
@@ -32,7 +49,8 @@ def entra_argv(
         "--tls-key",
         str(tls.server_key),
         "--resource",
-        f"dataverse={dataverse_url}",
+        f"dataverse={urls[0]}",
+        *extra,
     ]
 
 
@@ -42,11 +60,14 @@ def entra_process(
     https_port: int,
     http_port: int,
     tls: TlsFiles,
-    dataverse_url: str,
+    dataverse_url: str | Sequence[str],
     log_path: Path,
+    identity_header: str | None = None,
+    app_certificates: Sequence[tuple[str, Path]] = (),
 ) -> ManagedProcess:
-    """The Entra ID simulator: https on ``https_port`` (what MSAL calls), its sign-in page on
-    plain http ``http_port``; ``dataverse_url`` is the audience of Dataverse tokens."""
+    """The Entra ID simulator: https on ``https_port`` (what MSAL calls), its sign-in page (and
+    the managed-identity endpoint) on plain http ``http_port``; ``dataverse_url`` is the audience
+    of Dataverse tokens (one per org)."""
     return ManagedProcess(
         name="entra-simulator",
         argv=entra_argv(
@@ -55,6 +76,8 @@ def entra_process(
             http_port=http_port,
             tls=tls,
             dataverse_url=dataverse_url,
+            identity_header=identity_header,
+            app_certificates=app_certificates,
         ),
         log_path=log_path,
         cwd=REPO_ROOT,
@@ -120,8 +143,10 @@ def crm_demo_process(
     cockpit_url: str,
     log_path: Path,
     org_name: str = "contoso",
+    org_lcid: int = 1033,
 ) -> ManagedProcess:
-    """The demo Dynamics page on 127.0.0.1 (another site than the cockpit on localhost)."""
+    """The demo Dynamics page on 127.0.0.1 (another site than the cockpit on localhost), in the
+    org's base language (``org_lcid``) until a user picks another."""
     return ManagedProcess(
         name="demo-crm-page",
         argv=[
@@ -141,7 +166,7 @@ def crm_demo_process(
             "--org",
             org_name,
             "--org-lcid",
-            "1033",
+            str(org_lcid),
         ],
         log_path=log_path,
         cwd=REPO_ROOT,

@@ -6,6 +6,7 @@ Every child runs in its own process group so that stopping it also stops whateve
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import socket
@@ -14,7 +15,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -86,6 +87,7 @@ class ManagedProcess:
             env=env,
             cwd=self.cwd,
             start_new_session=True,  # own process group: stop() kills the whole tree
+            preexec_fn=_die_with_parent(os.getpid()),
         )
         log.close()
         self.wait_ready(timeout=timeout)
@@ -143,6 +145,31 @@ class ManagedProcess:
         except OSError:
             return "(no log)"
         return "\n".join(text.splitlines()[-lines:])
+
+
+# prctl(2): PR_SET_PDEATHSIG delivers a signal to this process when the thread that forked it
+# exits — even when the runner is killed with SIGKILL and cannot clean up. Linux only.
+_PR_SET_PDEATHSIG = 1
+_PRCTL: Callable[..., int] | None
+try:
+    _PRCTL = ctypes.CDLL(None, use_errno=True).prctl
+except (OSError, AttributeError):  # not Linux: children are still stopped by stop()
+    _PRCTL = None
+
+
+def _die_with_parent(parent: int) -> Callable[[], None] | None:
+    """A ``preexec_fn`` that makes the child die with the process that started it (no orphans
+    when the runner is killed), or None where prctl does not exist."""
+    prctl = _PRCTL
+    if prctl is None:
+        return None
+
+    def arrange() -> None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os._exit(1)
+
+    return arrange
 
 
 def _signal_group(pgid: int, sig: signal.Signals) -> None:

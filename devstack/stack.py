@@ -1,35 +1,43 @@
-"""The local stack: Azurite, the Entra ID simulator, the Dataverse simulator, the demo CRM page and
-the cockpit app, each a child process; started in dependency order, stopped in reverse.
+"""The local stack: Azurite, the Entra ID simulator, one Dataverse simulator and one demo CRM page
+per org of the seed, and the cockpit app, each a child process; started in dependency order,
+stopped in reverse.
 
-``make run`` uses it through ``python -m devstack``; the test suite uses the same class with free
-ports, in-memory Azurite and (usually) the app served in-process so tests can count its calls.
+Everything about the world comes from the seed (devstack/seedinfo.py): the orgs (any number, any
+names), the tenants and the cockpit's app registration. ``make run`` uses this class through
+``python -m devstack``; the test suite uses it with free ports, in-memory Azurite and (usually)
+the app served in-process so tests can count its calls.
 """
 
 from __future__ import annotations
 
 import json
+import secrets
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from devstack.azurite import azurite_process, connection_string
 from devstack.children import crm_demo_process, dataverse_process, entra_process
 from devstack.process import ManagedProcess, free_ports
-from devstack.tls import TlsFiles, make_tls_files
+from devstack.seedinfo import SeedInfo, SeedOrg, read_seed_info
+from devstack.tls import ClientCertificate, TlsFiles, make_client_certificate, make_tls_files
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SEED = REPO_ROOT / "devstack" / "seed" / "demo.json"
+CredentialMode = Literal["secret", "certificate", "managed_identity"]
 
 
 @dataclass(frozen=True)
 class StackPorts:
-    """Fixed, documented defaults for `make run` (each overridable, see devstack/__main__.py)."""
+    """Fixed, documented defaults for `make run` (each overridable, see devstack/__main__.py).
+    ``dataverse`` and ``crm`` are the first org's; further orgs get free ports at start."""
 
     app: int = 7071
     azurite: int = 10002
     entra: int = 7443  # https: discovery, JWKS, token endpoint (what MSAL calls)
-    entra_http: int = 7440  # http: the browser-facing sign-in page
-    dataverse: int = 7444  # https: the org URL
+    entra_http: int = 7440  # http: the browser-facing sign-in page, managed-identity endpoint
+    dataverse: int = 7444  # https: the (first) org URL
     crm: int = 7080  # http on 127.0.0.1: the demo Dynamics page (another site than localhost)
 
     @classmethod
@@ -51,9 +59,27 @@ class StackConfig:
     state_dir: Path = REPO_ROOT / ".devstack"
     seed: Path = DEFAULT_SEED
     persist_storage: bool = True  # disk under state_dir for `make run`; memory for tests
-    org_name: str = "contoso"
     with_app: bool = True
     with_crm_demo: bool = True
+    # How the cockpit proves itself to Entra ID (COCKPIT_CLIENT_CREDENTIAL_MODE).
+    credential_mode: CredentialMode = "secret"
+
+
+@dataclass(frozen=True)
+class OrgPlace:
+    """Where one seeded org runs: its Dataverse simulator (the org URL) and its demo CRM page."""
+
+    org: SeedOrg
+    dataverse_port: int
+    crm_port: int
+
+    @property
+    def url(self) -> str:
+        return f"https://localhost:{self.dataverse_port}"
+
+    @property
+    def crm_url(self) -> str:
+        return f"http://127.0.0.1:{self.crm_port}"
 
 
 @dataclass
@@ -61,6 +87,12 @@ class Stack:
     config: StackConfig
     processes: list[ManagedProcess] = field(default_factory=list)
     tls: TlsFiles | None = None
+    places: list[OrgPlace] = field(default_factory=list)
+    client_certificate: ClientCertificate | None = None
+    identity_header: str | None = None
+
+    def __post_init__(self) -> None:
+        self.seed_info: SeedInfo = read_seed_info(self.config.seed)
 
     @property
     def ca_cert(self) -> Path:
@@ -83,10 +115,12 @@ class Stack:
 
     @property
     def dataverse_url(self) -> str:
+        """The first org's URL."""
         return f"https://localhost:{self.config.ports.dataverse}"
 
     @property
     def crm_url(self) -> str:
+        """The first org's demo CRM page."""
         return f"http://127.0.0.1:{self.config.ports.crm}"
 
     @property
@@ -94,36 +128,64 @@ class Stack:
         return connection_string(self.config.ports.azurite)
 
     def seed_data(self) -> dict[str, object]:
-        data: dict[str, object] = json.loads(self.config.seed.read_text(encoding="utf-8"))
-        return data
+        return self.seed_info.raw
 
     def org_tenant(self) -> str:
-        seed = self.seed_data()
-        dataverse = seed["dataverse"]
-        assert isinstance(dataverse, dict)
-        for org in dataverse["orgs"]:
-            if org["name"] == self.config.org_name:
-                return str(org["tenant"])
-        raise ValueError(f"org {self.config.org_name!r} is not in {self.config.seed}")
+        return self.seed_info.orgs[0].tenant
+
+    def plan(self) -> list[OrgPlace]:
+        """Ports for every org: the configured ones for the first, free ones for the rest."""
+        if not self.places:
+            orgs = self.seed_info.orgs
+            extra = free_ports(2 * (len(orgs) - 1)) if len(orgs) > 1 else []
+            ports = self.config.ports
+            pairs = [(ports.dataverse, ports.crm)] + list(zip(extra[::2], extra[1::2], strict=True))
+            self.places = [
+                OrgPlace(org, dv, crm) for org, (dv, crm) in zip(orgs, pairs, strict=True)
+            ]
+        return self.places
 
     def app_environment(self) -> dict[str, str]:
-        """Environment for the cockpit app pointing at this stack."""
+        """Environment for the cockpit app pointing at this stack (see README, "Running against
+        your own data", for what each variable means)."""
         assert self.tls is not None
-        tenant = self.org_tenant()
-        seed_tenants = self.seed_data()["tenants"]
-        assert isinstance(seed_tenants, list)
-        tenants = [str(t["id"]) for t in seed_tenants]
-        return {
+        cockpit = self.seed_info.cockpit
+        env = {
             "COCKPIT_ENV": "dev",
             "COCKPIT_PUBLIC_BASE_URL": self.app_url,
             "COCKPIT_STORAGE_CONNECTION_STRING": self.storage_connection_string,
             "COCKPIT_ENTRA_AUTHORITY_HOST": self.entra_url,
             "COCKPIT_ENTRA_CA_BUNDLE": str(self.tls.ca_cert),
-            "COCKPIT_TENANT_IDS": ",".join(tenants),
+            "COCKPIT_TENANT_IDS": ",".join(self.seed_info.tenants),
+            "COCKPIT_CLIENT_ID": cockpit.client_id,
             "COCKPIT_CRM_ORGS": json.dumps(
-                [{"tenant_id": tenant, "name": self.config.org_name, "url": self.dataverse_url}]
+                [{"tenant_id": p.org.tenant, "name": p.org.name, "url": p.url} for p in self.plan()]
             ),
-            "COCKPIT_FRAME_ANCESTORS": self.crm_url,
+            "COCKPIT_FRAME_ANCESTORS": " ".join(p.crm_url for p in self.plan()),
+            "COCKPIT_CLIENT_CREDENTIAL_MODE": self.config.credential_mode,
+        }
+        if cockpit.admin_role:
+            env["COCKPIT_ADMIN_ROLE"] = cockpit.admin_role
+        env.update(self._credential_environment())
+        return env
+
+    def _credential_environment(self) -> dict[str, str]:
+        mode = self.config.credential_mode
+        cockpit = self.seed_info.cockpit
+        if mode == "secret":
+            return {"COCKPIT_CLIENT_SECRET": cockpit.secret or ""}
+        if mode == "certificate":
+            assert self.client_certificate is not None
+            return {
+                "COCKPIT_CLIENT_CERTIFICATE_PATH": str(self.client_certificate.key_and_certificate)
+            }
+        assert self.identity_header is not None and cockpit.managed_identity_client_id
+        # What App Service / Functions set for a process with a managed identity; the Entra ID
+        # simulator's http listener plays the local identity endpoint.
+        return {
+            "COCKPIT_MANAGED_IDENTITY_CLIENT_ID": cockpit.managed_identity_client_id,
+            "IDENTITY_ENDPOINT": f"{self.entra_signin_url}/msi/token",
+            "IDENTITY_HEADER": self.identity_header,
         }
 
     # --- lifecycle --------------------------------------------------------------------------------
@@ -132,6 +194,7 @@ class Stack:
         cfg.state_dir.mkdir(parents=True, exist_ok=True)
         logs = cfg.state_dir / "logs"
         self.tls = make_tls_files(cfg.state_dir / "tls")
+        self._prepare_credentials()
         try:
             self._start(
                 azurite_process(
@@ -141,14 +204,30 @@ class Stack:
                 )
             )
             self._start(self._entra(logs))
-            self._start(self._dataverse(logs))
+            for place in self.plan():
+                self._start(self._dataverse(place, logs))
             if cfg.with_crm_demo:
-                self._start(self._crm_demo(logs))
+                for place in self.plan():
+                    self._start(self._crm_demo(place, logs))
             if cfg.with_app:
                 self._start(self._app(logs))
         except BaseException:
             self.stop()
             raise
+
+    def _prepare_credentials(self) -> None:
+        mode = self.config.credential_mode
+        if mode == "certificate":
+            directory = self.config.state_dir / "credentials"
+            self.client_certificate = make_client_certificate(directory)
+        elif mode == "managed_identity":
+            if not self.seed_info.cockpit.managed_identity_client_id:
+                raise ValueError(
+                    "credential mode managed_identity needs a managed identity in the seed that "
+                    "the cockpit app trusts (apps[].federated_identity_credentials, "
+                    "managed_identities[])"
+                )
+            self.identity_header = secrets.token_urlsafe(24)
 
     def _start(self, process: ManagedProcess) -> None:
         self.processes.append(process)
@@ -163,47 +242,52 @@ class Stack:
         return [p for p in self.processes if not p.is_running()]
 
     # --- children ----------------------------------------------------------------------------
-    def _python(self, *args: str) -> list[str]:
-        return [sys.executable, *args]
-
     def _entra(self, logs: Path) -> ManagedProcess:
         assert self.tls is not None
+        certificates = (
+            [(self.seed_info.cockpit.client_id, self.client_certificate.certificate)]
+            if self.client_certificate
+            else []
+        )
         return entra_process(
             seed=self.config.seed,
             https_port=self.config.ports.entra,
             http_port=self.config.ports.entra_http,
             tls=self.tls,
-            dataverse_url=self.dataverse_url,
+            dataverse_url=[p.url for p in self.plan()],
             log_path=logs / "entra.log",
+            identity_header=self.identity_header,
+            app_certificates=certificates,
         )
 
-    def _dataverse(self, logs: Path) -> ManagedProcess:
+    def _dataverse(self, place: OrgPlace, logs: Path) -> ManagedProcess:
         assert self.tls is not None
         return dataverse_process(
             seed=self.config.seed,
-            port=self.config.ports.dataverse,
+            port=place.dataverse_port,
             tls=self.tls,
-            org_name=self.config.org_name,
+            org_name=place.org.name,
             entra_url=self.entra_url,
-            log_path=logs / "dataverse.log",
+            log_path=logs / f"dataverse-{place.org.name}.log",
         )
 
-    def _crm_demo(self, logs: Path) -> ManagedProcess:
+    def _crm_demo(self, place: OrgPlace, logs: Path) -> ManagedProcess:
         assert self.tls is not None
         return crm_demo_process(
-            port=self.config.ports.crm,
-            dataverse_url=self.dataverse_url,
+            port=place.crm_port,
+            dataverse_url=place.url,
             ca_file=self.tls.ca_cert,
             cockpit_url=self.app_url,
-            log_path=logs / "crm_demo.log",
-            org_name=self.config.org_name,
+            log_path=logs / f"crm_demo-{place.org.name}.log",
+            org_name=place.org.name,
+            org_lcid=place.org.lcid,
         )
 
     def _app(self, logs: Path) -> ManagedProcess:
         port = str(self.config.ports.app)
         return ManagedProcess(
             name="cockpit-app",
-            argv=self._python("-m", "functions", "--host", "127.0.0.1", "--port", port),
+            argv=[sys.executable, "-m", "functions", "--host", "127.0.0.1", "--port", port],
             env=self.app_environment(),
             log_path=logs / "app.log",
             cwd=REPO_ROOT,

@@ -43,3 +43,29 @@ def make_tls_files(directory: Path) -> TlsFiles:
         for blob in server.cert_chain_pems:
             chain.write(blob.bytes())
     return files
+
+
+@dataclass(frozen=True)
+class ClientCertificate:
+    """An app registration's certificate credential: the PEM with key and certificate (what the
+    app is configured with) and the certificate alone (what is uploaded to Entra ID)."""
+
+    key_and_certificate: Path
+    certificate: Path
+
+
+def make_client_certificate(directory: Path, *, name: str = "cockpit") -> ClientCertificate:
+    """A fresh self-signed RSA certificate for certificate credentials (certificate-credentials:
+    Entra only needs the public certificate; any issuer, self-signed included, is accepted)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    # RSA: Entra's certificate credentials are RSA keys (RS256/PS256 assertions).
+    ca = trustme.CA(organization_name=f"{name} client credential", key_type=trustme.KeyType.RSA)
+    leaf = ca.issue_cert(f"{name}.client.invalid", key_type=trustme.KeyType.RSA)
+    files = ClientCertificate(
+        key_and_certificate=directory / f"{name}-client.pem",
+        certificate=directory / f"{name}-client-cert.pem",
+    )
+    cert_pem = leaf.cert_chain_pems[0].bytes()
+    files.key_and_certificate.write_bytes(leaf.private_key_pem.bytes() + cert_pem)
+    files.certificate.write_bytes(cert_pem)
+    return files

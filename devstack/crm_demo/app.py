@@ -26,6 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from devstack.crm_demo import dynamics
 from devstack.crm_demo.presentation import (
     SUMMARY_FIELDS,
+    column_label,
     empty_view,
     record_view,
     stage_names,
@@ -117,6 +118,17 @@ def create_app(config: DemoConfig) -> FastAPI:
     def simulator() -> SimulatorClient:
         return state["simulator"]
 
+    async def extra_columns(lcid: int) -> tuple[tuple[str, ...], dict[str, str]]:
+        """Every numeric opportunity column the Summary tab does not show yet, with its label in
+        the user's language (the admin's write-back target among them)."""
+        columns = await simulator().numeric_columns()
+        names = [c["LogicalName"] for c in columns if c["LogicalName"] not in SUMMARY_FIELDS]
+        for name in extra_fields:
+            if name not in names and name not in SUMMARY_FIELDS:
+                names.append(name)
+        labels = {c["LogicalName"]: column_label(c, lcid) for c in columns}
+        return tuple(names), labels
+
     # --- pages ------------------------------------------------------------------------------------
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> JSONResponse:
@@ -163,12 +175,13 @@ def create_app(config: DemoConfig) -> FastAPI:
                 record_id = dynamics.normalise_id(record_param)
             except dynamics.InvalidRecordId as exc:
                 raise PageError(400, "bad_request", str(exc)) from exc
+        columns, column_labels = await extra_columns(lcid)
         if record_id is None:
             view = empty_view(lcid)
         else:
             try:
                 view = record_view(
-                    await simulator().get_opportunity(record_id), lcid, extra_fields=extra_fields
+                    await simulator().get_opportunity(record_id), lcid, extra_fields=columns
                 )
             except RecordNotFound as exc:
                 raise PageError(
@@ -199,7 +212,8 @@ def create_app(config: DemoConfig) -> FastAPI:
             "form.html",
             view=view,
             record_id=record_id,
-            summary_fields=(*SUMMARY_FIELDS, *extra_fields),
+            summary_fields=(*SUMMARY_FIELDS, *(c for c in columns if c in view.formatted)),
+            column_labels=column_labels,
             stages=stage_names(lcid),
             frame_src=frame_src,
             page_config=_json_for_script(page_config),
@@ -243,7 +257,9 @@ def create_app(config: DemoConfig) -> FastAPI:
             raise PageError(
                 404, "not_found", f"No opportunity with id {normalised} exists."
             ) from exc
-        view = record_view(record, user_lcid(request), extra_fields=extra_fields)
+        lcid = user_lcid(request)
+        columns, _ = await extra_columns(lcid)
+        view = record_view(record, lcid, extra_fields=columns)
         return JSONResponse(view.as_json(), headers={"Cache-Control": "no-store"})
 
     # --- the real Dynamics-side scripts -----------------------------------------------------------

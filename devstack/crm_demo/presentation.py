@@ -191,6 +191,27 @@ def format_number(value: object) -> str:
     return str(int(amount)) if amount == amount.to_integral_value() else str(amount.normalize())
 
 
+def format_column(value: object, lcid: int) -> str:
+    """A numeric column as Dynamics shows it in the user's locale (1,234.5 / 1.234,5)."""
+    amount = _decimal(value)
+    if amount is None:
+        return EMPTY
+    text = format_number(amount)
+    whole, _, fraction = text.partition(".")
+    grouped = f"{int(whole):,}" if whole.lstrip("-").isdigit() else whole
+    if lcid == GERMAN:
+        grouped = grouped.replace(",", ".")
+        return grouped + (f",{fraction}" if fraction else "")
+    return grouped + (f".{fraction}" if fraction else "")
+
+
+def column_label(column: Mapping[str, Any], lcid: int) -> str:
+    """A column's display name in the user's language (the seed's DisplayName {en, de})."""
+    labels = column.get("DisplayName") or {}
+    key = "de" if lcid == GERMAN else "en"
+    return str(labels.get(key) or labels.get("en") or column.get("LogicalName", ""))
+
+
 def _option(labels: Mapping[int, str], value: object) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         return labels.get(value, str(value))
@@ -240,7 +261,7 @@ def record_view(
         "stepname": _text(record.get("stepname")),
     }
     for field in extra_fields:
-        formatted[field] = format_number(record.get(field))
+        formatted[field] = format_column(record.get(field), lcid)
     values = {name: record.get(name) for name in (*RAW_FIELDS, *extra_fields)}
     stage = record.get("salesstage")
     return RecordView(

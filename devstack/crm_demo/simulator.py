@@ -23,11 +23,22 @@ _NAME_ALIASES = {
 }
 
 
+def _displayable(value: Any) -> Any:
+    """Strings without lone UTF-16 surrogates: Dataverse can hold them (a name written as
+    "\\ud800"), but no page can be encoded with one, so they show as U+FFFD like a browser would."""
+    if isinstance(value, str):
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return value
+
+
+NUMERIC_TYPES = ("Integer", "BigInt", "Decimal", "Double", "Money")
+
+
 def normalise_record(raw: dict[str, Any]) -> dict[str, Any]:
     """The raw backdoor record plus the resolved names under one spelling (see _NAME_ALIASES)."""
-    record = dict(raw)
+    record = {key: _displayable(value) for key, value in raw.items()}
     for name, candidates in _NAME_ALIASES.items():
-        record[name] = next((raw[c] for c in candidates if raw.get(c) is not None), None)
+        record[name] = next((record[c] for c in candidates if raw.get(c) is not None), None)
     return record
 
 
@@ -94,3 +105,18 @@ class SimulatorClient:
         if not isinstance(body, dict):
             raise SimulatorUnavailable("The simulator's record is not a JSON object.")
         return normalise_record(body)
+
+    async def numeric_columns(self) -> list[dict[str, Any]]:
+        """The opportunity's numeric columns with their labels ({"en", "de"}) and precision, from
+        the simulator's table definition (``GET /_sim/metadata/opportunity``) — so a column an
+        admin adds shows on the form, as it would once added to a Dynamics form."""
+        response = await self._get("/_sim/metadata/opportunity")
+        body = self._json(response, self.base_url)
+        attributes = body.get("Attributes") if isinstance(body, dict) else None
+        if not isinstance(attributes, list):
+            raise SimulatorUnavailable("The simulator's table definition has no 'Attributes'.")
+        return [
+            a
+            for a in attributes
+            if isinstance(a, dict) and a.get("AttributeType") in NUMERIC_TYPES
+        ]

@@ -192,8 +192,8 @@ def attribute_properties(entity: EntityDef, attr: AttributeDef, *, language: int
     return props
 
 
-def _project(
-    props: dict[str, Any], select: list[str] | None, keep: tuple[str, ...]
+def project(
+    props: dict[str, Any], select: list[str] | None, keep: tuple[str, ...] = ("MetadataId",)
 ) -> dict[str, Any]:
     if select is None:
         return props
@@ -239,7 +239,7 @@ def render_attribute(
     in_collection: bool,
 ) -> dict[str, Any]:
     props = attribute_properties(entity, attr, language=language)
-    out = _project(props, select, ("MetadataId",))
+    out = project(props, select, ("MetadataId",))
     if in_collection and cast is None:
         # Items of a derived type carry their type in a collection of the base type.
         out = {"@odata.type": f"#{NS}{cast_name(attr)}", **out}
@@ -296,7 +296,7 @@ def render_entity(entity: EntityDef, *, language: int, select: list[str] | None)
     for name in select or []:
         if name not in ENTITY_PROPERTIES:
             raise errors.unknown_property(name, f"{NS}EntityMetadata")
-    return _project(entity_properties(entity, language=language), select, ("MetadataId",))
+    return project(entity_properties(entity, language=language), select, ("MetadataId",))
 
 
 def filter_entities(
@@ -312,3 +312,23 @@ def filter_entities(
         for e in entities
         if evaluate_filter(expr, _path_reader(entity_properties(e, language=language)))
     ]
+
+
+def render_key(entity: EntityDef, names: tuple[str, ...], *, language: int) -> dict[str, Any]:
+    """One alternate key as EntityKeyMetadata (webapi/reference/entitykeymetadata)."""
+    logical = f"{entity.logical_name}_{'_'.join(names)}_key"
+    key_id = stable_id("key", entity.logical_name, *names)
+    return {
+        "MetadataId": key_id,
+        "LogicalName": logical,
+        "SchemaName": logical,
+        "EntityLogicalName": entity.logical_name,
+        "KeyAttributes": list(names),
+        "DisplayName": label_object({"en": logical, "de": logical}, language=language, key=key_id),
+        "EntityKeyIndexStatus": "Active",
+        "IsManaged": True,
+        "IsCustomizable": {"Value": False, "CanBeChanged": False},
+        "IntroducedVersion": "1.0",
+        "HasChanged": None,
+        "AsyncJob": None,
+    }

@@ -1,6 +1,6 @@
 """The slice of OData v4 URL and header syntax the Dataverse Web API uses, parsed strictly.
 
-Query options ($select, $expand, $filter, $top) follow
+Query options ($select, $expand, $orderby; $filter lives in filters.py) follow
 https://learn.microsoft.com/power-apps/developer/data-platform/webapi/query-data-web-api and
 retrieve-entity-using-web-api; the ``Prefer`` preferences follow compose-http-requests-handle-errors
 ("Prefer" header: return=representation, odata.include-annotations, odata.continue-on-error,
@@ -10,12 +10,16 @@ odata.maxpagesize). Anything malformed raises a 400 ``DataverseError`` like Data
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal
-from typing import Any
 
 from devstack.dataverse.errors import bad_request
+from devstack.dataverse.filters import (
+    FilterExpr,
+    evaluate_filter,
+    filter_paths,
+    parse_filter,
+)
 
 GUID_RE = re.compile(
     r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
@@ -108,6 +112,9 @@ class ExpandItem:
     navigation: str
     select: list[str] | None
     expand: list[ExpandItem] = field(default_factory=list)
+    filter: FilterExpr | None = None
+    orderby: list[OrderItem] = field(default_factory=list)
+    top: int | None = None
 
 
 def parse_expand(text: str | None) -> list[ExpandItem]:
@@ -121,6 +128,11 @@ def parse_expand(text: str | None) -> list[ExpandItem]:
             raise bad_request(f"Syntax error in $expand: '{raw}'.")
         select: list[str] | None = None
         nested: list[ExpandItem] = []
+        # $filter/$orderby/$top apply to collection-valued navigation properties
+        # (retrieve-entity-using-web-api.md, "Retrieve related table rows by expanding").
+        filter_expr: FilterExpr | None = None
+        orderby: list[OrderItem] = []
+        top: int | None = None
         for option in split_top_level(match["opts"] or "", ";"):
             option = option.strip()
             if not option:
@@ -131,11 +143,26 @@ def parse_expand(text: str | None) -> list[ExpandItem]:
                 select = parse_select(value.strip())
             elif name == "$expand":
                 nested = parse_expand(value.strip())
+            elif name == "$filter":
+                filter_expr = parse_filter(value.strip())
+            elif name == "$orderby":
+                orderby = parse_orderby(value.strip())
+            elif name == "$top":
+                if not value.strip().isdigit():
+                    raise bad_request(f"Invalid value '{value}' for $top.")
+                top = int(value.strip())
             else:
-                # $filter/$orderby/$top apply to collection-valued navigation properties only,
-                # which this simulator does not model.
                 raise bad_request(f"The query option '{name}' is not supported inside $expand.")
-        items.append(ExpandItem(navigation=match["nav"], select=select, expand=nested))
+        items.append(
+            ExpandItem(
+                navigation=match["nav"],
+                select=select,
+                expand=nested,
+                filter=filter_expr,
+                orderby=orderby,
+                top=top,
+            )
+        )
     return items
 
 
@@ -226,199 +253,47 @@ def _split_outside_double_quotes(text: str, separator: str) -> list[str]:
     return parts
 
 
-# --- $filter -----------------------------------------------------------------------------------
-# Comparison (eq/ne/gt/ge/lt/le), and/or/not, parentheses; literals: strings, numbers, GUIDs,
-# true/false/null and enum literals such as Microsoft.Dynamics.CRM.AttributeTypeCode'Integer'
-# (query-metadata-web-api.md: "Enum values in $filter need the namespace prefix"). Property paths
-# may navigate complex values (``AttributeTypeName/Value``).
+# --- $orderby ----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class Comparison:
-    path: tuple[str, ...]
-    op: str
-    value: Any
+class OrderItem:
+    property: str
+    descending: bool = False
 
 
-@dataclass(frozen=True)
-class BoolOp:
-    op: str
-    left: FilterExpr
-    right: FilterExpr
+def parse_orderby(text: str | None) -> list[OrderItem]:
+    """``name asc,estimatedvalue desc`` (webapi/query/order-rows.md: ``asc`` is the default)."""
+    if text is None:
+        return []
+    items: list[OrderItem] = []
+    for raw in text.split(","):
+        parts = raw.split()
+        if not parts or len(parts) > 2 or not re.fullmatch(r"[A-Za-z_][\w/]*", parts[0]):
+            raise bad_request(f"Syntax error in $orderby: '{text}'.")
+        direction = parts[1].lower() if len(parts) == 2 else "asc"
+        if direction not in ("asc", "desc"):
+            raise bad_request(f"Syntax error in $orderby: '{text}'.")
+        items.append(OrderItem(parts[0], direction == "desc"))
+    return items
 
 
-@dataclass(frozen=True)
-class Not:
-    operand: FilterExpr
-
-
-FilterExpr = Comparison | BoolOp | Not
-
-_TOKEN_RE = re.compile(
-    r"""\s*(?:
-        (?P<lparen>\()|(?P<rparen>\))|
-        (?P<guid>[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})(?![\w-])|
-        (?P<enum>[A-Za-z_][\w.]*'(?:[^']|'')*')|
-        (?P<string>'(?:[^']|'')*')|
-        (?P<number>-?\d+(?:\.\d+)?)(?![\w.])|
-        (?P<name>[A-Za-z_@$][\w./]*)
-    )""",
-    re.X,
-)
-_COMPARATORS = {"eq", "ne", "gt", "ge", "lt", "le"}
-
-
-@dataclass
-class _Token:
-    kind: str
-    text: str
-
-
-def _tokenize(text: str) -> list[_Token]:
-    tokens: list[_Token] = []
-    position = 0
-    while position < len(text):
-        if text[position:].strip() == "":
-            break
-        match = _TOKEN_RE.match(text, position)
-        if match is None or match.end() == position:
-            raise bad_request(f"Syntax error at position {position} in '{text}'.")
-        kind = match.lastgroup or ""
-        tokens.append(_Token(kind, match[kind]))
-        position = match.end()
-    return tokens
-
-
-def parse_filter(text: str) -> FilterExpr:
-    tokens = _tokenize(text)
-    parser = _FilterParser(tokens, text)
-    expr = parser.parse_or()
-    if parser.position != len(tokens):
-        raise bad_request(f"Syntax error at '{tokens[parser.position].text}' in '{text}'.")
-    return expr
-
-
-class _FilterParser:
-    def __init__(self, tokens: list[_Token], text: str) -> None:
-        self.tokens = tokens
-        self.position = 0
-        self.text = text
-
-    def _peek(self) -> _Token | None:
-        return self.tokens[self.position] if self.position < len(self.tokens) else None
-
-    def _take(self) -> _Token:
-        token = self._peek()
-        if token is None:
-            raise bad_request(f"Unexpected end of $filter expression '{self.text}'.")
-        self.position += 1
-        return token
-
-    def _is_word(self, word: str) -> bool:
-        token = self._peek()
-        return token is not None and token.kind == "name" and token.text == word
-
-    def parse_or(self) -> FilterExpr:
-        left = self.parse_and()
-        while self._is_word("or"):
-            self._take()
-            left = BoolOp("or", left, self.parse_and())
-        return left
-
-    def parse_and(self) -> FilterExpr:
-        left = self.parse_unary()
-        while self._is_word("and"):
-            self._take()
-            left = BoolOp("and", left, self.parse_unary())
-        return left
-
-    def parse_unary(self) -> FilterExpr:
-        if self._is_word("not"):
-            self._take()
-            return Not(self.parse_unary())
-        token = self._peek()
-        if token is not None and token.kind == "lparen":
-            self._take()
-            inner = self.parse_or()
-            if self._take().kind != "rparen":
-                raise bad_request(f"Expected ')' in '{self.text}'.")
-            return inner
-        return self.parse_comparison()
-
-    def parse_comparison(self) -> Comparison:
-        name = self._take()
-        if name.kind != "name":
-            raise bad_request(f"Expected a property name, found '{name.text}' in '{self.text}'.")
-        operator = self._take()
-        if operator.kind != "name" or operator.text not in _COMPARATORS:
-            raise bad_request(
-                f"Unsupported or missing operator '{operator.text}' in '{self.text}' "
-                "(supported: eq, ne, gt, ge, lt, le)."
-            )
-        return Comparison(tuple(name.text.split("/")), operator.text, self._literal())
-
-    def _literal(self) -> Any:
-        token = self._take()
-        if token.kind == "string":
-            return token.text[1:-1].replace("''", "'")
-        if token.kind == "guid":
-            return token.text.lower()
-        if token.kind == "number":
-            return Decimal(token.text) if "." in token.text else int(token.text)
-        if token.kind == "enum":
-            return token.text[token.text.index("'") + 1 : -1]
-        if token.kind == "name" and token.text in ("true", "false"):
-            return token.text == "true"
-        if token.kind == "name" and token.text == "null":
-            return None
-        raise bad_request(f"Expected a literal, found '{token.text}' in '{self.text}'.")
-
-
-def filter_paths(expr: FilterExpr) -> list[tuple[str, ...]]:
-    if isinstance(expr, Comparison):
-        return [expr.path]
-    if isinstance(expr, Not):
-        return filter_paths(expr.operand)
-    return filter_paths(expr.left) + filter_paths(expr.right)
-
-
-def evaluate_filter(expr: FilterExpr, lookup: Callable[[tuple[str, ...]], Any]) -> bool:
-    """Evaluate against one item; ``lookup`` returns a property's value for a path."""
-    if isinstance(expr, BoolOp):
-        if expr.op == "and":
-            return evaluate_filter(expr.left, lookup) and evaluate_filter(expr.right, lookup)
-        return evaluate_filter(expr.left, lookup) or evaluate_filter(expr.right, lookup)
-    if isinstance(expr, Not):
-        return not evaluate_filter(expr.operand, lookup)
-    return _compare(lookup(expr.path), expr.op, expr.value)
-
-
-def _normalise(value: Any) -> Any:
-    # Dataverse compares strings case-insensitively (SQL collation) and GUIDs regardless of case.
-    if isinstance(value, str):
-        return value.lower()
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int | float):
-        return Decimal(str(value))
-    return value
-
-
-def _compare(actual: Any, op: str, expected: Any) -> bool:
-    left, right = _normalise(actual), _normalise(expected)
-    if op == "eq":
-        return bool(left == right)
-    if op == "ne":
-        return bool(left != right)
-    if left is None or right is None:
-        return False
-    try:
-        if op == "gt":
-            return bool(left > right)
-        if op == "ge":
-            return bool(left >= right)
-        if op == "lt":
-            return bool(left < right)
-        return bool(left <= right)
-    except TypeError as exc:
-        raise bad_request(f"Cannot compare values of different types with '{op}'.") from exc
+__all__ = [
+    "GUID_RE",
+    "ExpandItem",
+    "FilterExpr",
+    "OrderItem",
+    "Preferences",
+    "Segment",
+    "annotation_requested",
+    "evaluate_filter",
+    "filter_paths",
+    "parse_expand",
+    "parse_filter",
+    "parse_key",
+    "parse_orderby",
+    "parse_path",
+    "parse_prefer",
+    "parse_select",
+    "split_top_level",
+]

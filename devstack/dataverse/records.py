@@ -10,15 +10,14 @@ update-delete-entities-using-web-api.md (PATCH semantics) and column-level-secur
 
 from __future__ import annotations
 
-import re
-import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from devstack.dataverse import errors
-from devstack.dataverse.errors import DataverseError
+from devstack.dataverse.filters import FilterEnv, FilterExpr, evaluate_filter, filter_paths
 from devstack.dataverse.formatting import (
     currency_name,
     format_date,
@@ -26,9 +25,9 @@ from devstack.dataverse.formatting import (
     format_number,
     language_key,
 )
-from devstack.dataverse.model import AttributeDef, EntityDef, Lookup, OrgState, stable_id
-from devstack.dataverse.odata import GUID_RE, ExpandItem, Preferences
-from devstack.dataverse.security import Principal, require, secured_update_denied
+from devstack.dataverse.model import AttributeDef, EntityDef, Lookup, OrgState
+from devstack.dataverse.odata import ExpandItem, OrderItem, Preferences
+from devstack.dataverse.security import Principal, depth_covers, require
 
 FORMATTED = "OData.Community.Display.V1.FormattedValue"
 LOOKUP_LOGICAL_NAME = "Microsoft.Dynamics.CRM.lookuplogicalname"
@@ -121,14 +120,102 @@ def validate_select(entity: EntityDef, select: list[str] | None) -> None:
             raise errors.unknown_property(name, entity.type_name)
 
 
+def validate_filter(entity: EntityDef, expr: FilterExpr | None) -> None:
+    """Every property a $filter names must exist; query functions name logical names."""
+    for path in filter_paths(expr) if expr is not None else []:
+        if len(path) != 1 or _filter_attribute(entity, path[0]) is None:
+            raise errors.unknown_property("/".join(path), entity.type_name)
+
+
+def validate_orderby(entity: EntityDef, orderby: list[OrderItem]) -> None:
+    for item in orderby:
+        if entity.by_property(item.property) is None:
+            raise errors.unknown_property(item.property, entity.type_name)
+
+
 def validate_expand(state: OrgState, entity: EntityDef, expand: list[ExpandItem]) -> None:
     for item in expand:
         nav = entity.navigation.get(item.navigation)
-        if nav is None:
+        collection = entity.collections.get(item.navigation)
+        if nav is None and collection is None:
             raise errors.unknown_property(item.navigation, entity.type_name)
-        target = state.entities[nav.target]
+        target = state.entities[nav.target if nav else collection.target]  # type: ignore[union-attr]
+        if nav is not None and (item.filter or item.orderby or item.top is not None):
+            # $filter/$orderby/$top only apply to collection-valued navigation properties.
+            raise errors.bad_request(
+                f"The query options $filter, $orderby and $top cannot be applied to the "
+                f"single-valued navigation property '{item.navigation}'."
+            )
         validate_select(target, item.select)
+        validate_filter(target, item.filter)
+        validate_orderby(target, item.orderby)
         validate_expand(state, target, item.expand)
+
+
+def _filter_attribute(entity: EntityDef, name: str) -> AttributeDef | None:
+    return entity.by_property(name) or entity.attributes.get(name)
+
+
+def row_lookup(
+    ctx: Ctx, entity: EntityDef, row: dict[str, Any]
+) -> Callable[[tuple[str, ...]], Any]:
+    """Property values of ``row`` for $filter/$orderby; secured columns read as null to users
+    without read permission, so a filter cannot reveal them."""
+
+    def lookup(path: tuple[str, ...]) -> Any:
+        attr = _filter_attribute(entity, path[0])
+        if attr is None or (attr.is_secured and not readable(ctx, entity, attr)):
+            return None
+        return json_value(row.get(attr.logical_name))
+
+    return lookup
+
+
+def _sort_key(value: Any) -> tuple[int, Any]:
+    # SQL Server sorts NULL first in ascending order; strings by a case-insensitive collation.
+    if value is None:
+        return (0, "")
+    if isinstance(value, bool):
+        return (1, int(value))
+    if isinstance(value, int | float | Decimal):
+        return (1, Decimal(str(value)))
+    return (2, str(value).lower())
+
+
+def select_rows(
+    ctx: Ctx,
+    entity: EntityDef,
+    rows: Iterable[dict[str, Any]],
+    *,
+    expr: FilterExpr | None,
+    orderby: list[OrderItem],
+) -> list[dict[str, Any]]:
+    """The readable rows matching ``expr``, ordered by ``orderby`` then by primary key.
+
+    Rows outside the caller's read depth are left out, not refused (query-data-web-api.md).
+    Without $orderby the primary key orders them, which is also the tie-breaker that keeps paging
+    stable (fetchxml/order-rows.md, "Ordering and paging": add a unique column to the order)."""
+    depth = ctx.principal.depth(entity.privilege("Read"))
+    env = FilterEnv(
+        user_id=ctx.principal.user.systemuserid,
+        business_unit_id=ctx.principal.user.business_unit_id,
+    )
+    found: list[dict[str, Any]] = []
+    for row in rows:
+        if not depth_covers(ctx.state, ctx.principal, entity, depth, row):
+            continue
+        if expr is not None and not evaluate_filter(expr, row_lookup(ctx, entity, row), env):
+            continue
+        found.append(row)
+    found.sort(key=lambda r: str(r[entity.primary_id]))
+    for item in reversed(orderby):
+        attr = entity.by_property(item.property)
+        assert attr is not None  # validated
+        found.sort(
+            key=lambda r, a=attr: _sort_key(json_value(r.get(a.logical_name))),  # type: ignore[misc]
+            reverse=item.descending,
+        )
+    return found
 
 
 def readable(ctx: Ctx, entity: EntityDef, attr: AttributeDef) -> bool:
@@ -182,6 +269,9 @@ def render_row(
     # "The primary key is always returned" (select-columns.md).
     out[entity.primary_id] = row[entity.primary_id]
     for item in expand:
+        if item.navigation in entity.collections:
+            out[item.navigation] = _expand_collection(ctx, entity, row, item)
+            continue
         nav = entity.navigation[item.navigation]
         target = ctx.state.entities[nav.target]
         link = row.get(nav.lookup)
@@ -198,6 +288,27 @@ def render_row(
     return out
 
 
+def _expand_collection(
+    ctx: Ctx, entity: EntityDef, row: dict[str, Any], item: ExpandItem
+) -> list[dict[str, Any]]:
+    """A one-to-many expand: the related rows the caller may read, filtered, ordered and limited
+    by the nested options (retrieve-entity-using-web-api.md, "Retrieve related rows by expanding
+    collection-valued navigation properties")."""
+    collection = entity.collections[item.navigation]
+    target = ctx.state.entities[collection.target]
+    require(ctx.state, ctx.principal, target, "Read")
+    record_id = row[entity.primary_id]
+    related = [
+        other
+        for other in ctx.state.rows[collection.target].values()
+        if isinstance(link := other.get(collection.lookup), Lookup) and link.id == record_id
+    ]
+    chosen = select_rows(ctx, target, related, expr=item.filter, orderby=item.orderby)
+    if item.top is not None:
+        chosen = chosen[: item.top]
+    return [render_row(ctx, target, r, select=item.select, expand=item.expand) for r in chosen]
+
+
 def context_url(
     ctx: Ctx, entity: EntityDef, select: list[str] | None, expand: list[ExpandItem], *, single: bool
 ) -> str:
@@ -209,288 +320,6 @@ def context_url(
     projection = f"({','.join(columns)})" if columns else ""
     suffix = "/$entity" if single else ""
     return f"{ctx.state.org.api_base}$metadata#{entity.entity_set}{projection}{suffix}"
-
-
-# --- writing ---------------------------------------------------------------------------------------
-
-_BIND = re.compile(r"^(?:.*/)?(?P<set>[A-Za-z_]\w*)\((?P<id>[0-9a-fA-F-]{36})\)$")
-_INT_RANGES = {"Integer": (-(2**31), 2**31 - 1), "BigInt": (-(2**63), 2**63 - 1)}
-
-
-def _edm(attr: AttributeDef) -> str:
-    return {
-        "Integer": "Edm.Int32",
-        "BigInt": "Edm.Int64",
-        "Decimal": "Edm.Decimal",
-        "Money": "Edm.Decimal",
-        "Double": "Edm.Double",
-        "Picklist": "Edm.Int32",
-        "State": "Edm.Int32",
-        "Status": "Edm.Int32",
-        "Boolean": "Edm.Boolean",
-        "DateTime": "Edm.DateTimeOffset",
-        "Uniqueidentifier": "Edm.Guid",
-    }.get(attr.attribute_type, "Edm.String")
-
-
-def _cannot_convert(attr: AttributeDef, value: Any) -> DataverseError:
-    # The OData deserializer's wording for a literal of the wrong type (0x0, 400).
-    return errors.bad_request(
-        f"Cannot convert the literal '{value}' to the expected type '{_edm(attr)}'."
-    )
-
-
-def _out_of_range(entity: EntityDef, attr: AttributeDef, value: Any) -> DataverseError:
-    low = json_value(attr.min_value)
-    high = json_value(attr.max_value)
-    return DataverseError(
-        400,
-        errors.VALIDATION_ERROR,
-        f"A validation error occurred. The value {json_value(value)} of '{attr.logical_name}' on "
-        f"record of type '{entity.logical_name}' is outside the valid range. Accepted Values: "
-        f"{low} to {high}",
-    )
-
-
-def coerce_input(entity: EntityDef, attr: AttributeDef, value: Any) -> Any:
-    """Validate a JSON value (parsed with Decimal floats) for ``attr``; return the stored form."""
-    if value is None:
-        if attr.required_level == "SystemRequired":
-            raise DataverseError(
-                400,
-                errors.VALIDATION_ERROR,
-                f"A validation error occurred. '{attr.logical_name}' is required and cannot be null.",
-            )
-        return None
-    kind = attr.attribute_type
-    if kind in ("Integer", "BigInt", "Picklist", "State", "Status"):
-        if isinstance(value, bool) or not isinstance(value, int | Decimal):
-            raise _cannot_convert(attr, value)
-        if isinstance(value, Decimal):
-            if value != value.to_integral_value():
-                raise _cannot_convert(attr, value)
-            value = int(value)
-        low, high = _INT_RANGES.get(kind, (-(2**31), 2**31 - 1))
-        if not low <= value <= high:
-            raise _cannot_convert(attr, value)
-        if kind in ("Picklist", "State", "Status"):
-            if attr.options and attr.option(value) is None:
-                raise _out_of_range(entity, attr, value)
-            return value
-        _check_range(entity, attr, Decimal(value))
-        return value
-    if kind in ("Decimal", "Money", "Double"):
-        if isinstance(value, bool) or not isinstance(value, int | Decimal):
-            raise _cannot_convert(attr, value)
-        number = Decimal(value)
-        if not number.is_finite():
-            raise _cannot_convert(attr, value)
-        _check_range(entity, attr, number)
-        if kind in ("Decimal", "Money") and attr.precision is not None:
-            # Decimal and currency columns store `Precision` decimal places.
-            try:
-                number = number.quantize(
-                    Decimal(1).scaleb(-attr.precision), rounding=ROUND_HALF_EVEN
-                )
-            except InvalidOperation as exc:
-                raise _cannot_convert(attr, value) from exc
-        return number
-    if kind in ("String", "Memo"):
-        if not isinstance(value, str):
-            raise _cannot_convert(attr, value)
-        if attr.max_length is not None and len(value) > attr.max_length:
-            # Wording from execute-batch-operations-using-web-api.md (0x80044331 example).
-            raise DataverseError(
-                400,
-                errors.VALIDATION_ERROR,
-                f"A validation error occurred.  The length of the '{attr.logical_name}' attribute of "
-                f"the '{entity.logical_name}' entity exceeded the maximum allowed length of "
-                f"'{attr.max_length}'.",
-            )
-        return value
-    if kind == "Boolean":
-        if not isinstance(value, bool):
-            raise _cannot_convert(attr, value)
-        return value
-    if kind == "DateTime":
-        if not isinstance(value, str):
-            raise _cannot_convert(attr, value)
-        try:
-            if attr.date_behavior == "DateOnly":
-                return date.fromisoformat(value[:10])
-            return datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError as exc:
-            raise _cannot_convert(attr, value) from exc
-    if kind == "Uniqueidentifier":
-        if not isinstance(value, str) or not GUID_RE.match(value):
-            raise _cannot_convert(attr, value)
-        return value.lower()
-    raise _cannot_convert(attr, value)
-
-
-def _check_range(entity: EntityDef, attr: AttributeDef, number: Decimal) -> None:
-    if attr.min_value is not None and number < attr.min_value:
-        raise _out_of_range(entity, attr, number)
-    if attr.max_value is not None and number > attr.max_value:
-        raise _out_of_range(entity, attr, number)
-
-
-def _unknown_body_property(entity: EntityDef, name: str) -> DataverseError:
-    # The OData deserializer's message for an undeclared property in a request body (0x0, 400).
-    return errors.bad_request(
-        f"The property '{name}' does not exist on type '{entity.type_name}'. Make sure to only use "
-        "property names that are defined by the type."
-    )
-
-
-def parse_changes(
-    ctx: Ctx, entity: EntityDef, body: dict[str, Any], *, creating: bool
-) -> dict[str, Any]:
-    """Validate a create/update body; return {logical name: stored value}. Raises 400/403."""
-    changes: dict[str, Any] = {}
-    for key, value in body.items():
-        if key == "@odata.type":
-            if str(value).lstrip("#") != entity.type_name:
-                raise errors.bad_request(
-                    f"The entity type '{value}' does not match the expected type '{entity.type_name}'."
-                )
-            continue
-        if key.endswith("@odata.bind"):
-            attr = entity.attributes.get(key[: -len("@odata.bind")])
-            if attr is None or not attr.is_lookup:
-                raise _unknown_body_property(entity, key)
-            changes[attr.logical_name] = _bind(ctx.state, attr, value)
-            continue
-        attr = entity.by_property(key)
-        if attr is None or attr.is_lookup:
-            raise _unknown_body_property(entity, key)
-        if attr.logical_name == entity.primary_id:
-            changes[attr.logical_name] = coerce_input(entity, attr, value)
-            continue
-        allowed = attr.is_valid_for_create if creating else attr.is_valid_for_update
-        if not allowed:
-            # Dataverse refuses columns whose metadata says they cannot be set by this operation
-            # (AttributeMetadata.IsValidForCreate/IsValidForUpdate). The exact message is not
-            # documented; InvalidArgument is the closest documented code.
-            raise DataverseError(
-                400,
-                errors.INVALID_ARGUMENT,
-                f"Attribute '{attr.logical_name}' of entity '{entity.logical_name}' is not valid for "
-                f"{'create' if creating else 'update'}.",
-            )
-        changes[attr.logical_name] = coerce_input(entity, attr, value)
-    return changes
-
-
-def _bind(state: OrgState, attr: AttributeDef, value: Any) -> Lookup | None:
-    if value is None:
-        return None
-    match = _BIND.match(str(value))
-    if match is None:
-        raise errors.bad_request(f"The value '{value}' is not a valid entity reference.")
-    target = state.entity_by_set(match["set"])
-    if target is None or (attr.targets and target.logical_name not in attr.targets):
-        raise errors.bad_request(
-            f"The value '{value}' is not a valid reference for '{attr.logical_name}'."
-        )
-    record_id = match["id"].lower()
-    if record_id not in state.rows[target.logical_name]:
-        raise errors.not_found(target.logical_name, record_id)
-    return Lookup(record_id, target.logical_name)
-
-
-def check_field_security(
-    ctx: Ctx, entity: EntityDef, changes: dict[str, Any], *, creating: bool
-) -> None:
-    for name in changes:
-        attr = entity.attributes[name]
-        if not attr.is_secured:
-            continue
-        op = "create" if creating else "update"
-        if not ctx.principal.field_permission(ctx.state, entity.logical_name, name, op):
-            if creating:
-                raise DataverseError(
-                    403,
-                    "0x8004F502",  # AttributePrivilegeCreateIsMissing (web-service-error-codes.md)
-                    "The user does not have create permissions to a secured field. The requested "
-                    "operation could not be completed.",
-                )
-            raise secured_update_denied(name, entity.logical_name)
-
-
-def check_opportunity_state(ctx: Ctx, row: dict[str, Any] | None, changes: dict[str, Any]) -> None:
-    """Opportunity state rules: Won/Lost only through WinOpportunity/LoseOpportunity; writes to a
-    closed opportunity per the ``closed_opportunity_updates`` switch (see errors.py for why)."""
-    target_state = changes.get("statecode")
-    if target_state in (1, 2):
-        # community: bcolpaert/Colso.Xrm.DataTransporter#23 — "This message can not be used to set
-        # the state of opportunity to Lost … use the LoseOpportunityRequest"; state changes to Won or
-        # Lost go through WinOpportunity / LoseOpportunity (dataverse.md §2).
-        name, message = (
-            ("Won", "WinOpportunityRequest")
-            if target_state == 1
-            else ("Lost", "LoseOpportunityRequest")
-        )
-        raise DataverseError(
-            400,
-            errors.INVALID_ARGUMENT,
-            f"This message can not be used to set the state of opportunity to {name}. In order to set "
-            f"state of opportunity to {name} use the {message} message instead.",
-        )
-    if row is None or row.get("statecode") not in (1, 2):
-        return
-    reopening = target_state == 0
-    other = [k for k in changes if k not in ("statecode", "statuscode")]
-    if reopening and not other:
-        return  # reopening (statecode back to 0) is how a closed opportunity becomes editable
-    if ctx.closed_opportunity_updates == "reject" and not reopening:
-        raise DataverseError(
-            400,
-            errors.PLUGIN_ERROR,
-            errors.CLOSED_OPPORTUNITY_MESSAGE,
-            details={
-                "OperationStatus": "0",
-                "SubErrorCode": errors.CLOSED_OPPORTUNITY_SUBERRORCODE,
-            },
-        )
-
-
-def apply_changes(
-    ctx: Ctx, entity: EntityDef, row: dict[str, Any], changes: dict[str, Any]
-) -> None:
-    for name, value in changes.items():
-        if name == entity.primary_id:
-            continue
-        row[name] = value
-    if (
-        entity.logical_name == "opportunity"
-        and "statecode" in changes
-        and "statuscode" not in changes
-    ):
-        # Reopening sets the state's default status ("0 Open (default status 1)").
-        row["statuscode"] = 1 if changes["statecode"] == 0 else row.get("statuscode")
-    row["versionnumber"] = ctx.state.next_version()
-
-
-def new_row(
-    ctx: Ctx, entity: EntityDef, changes: dict[str, Any], record_id: str | None
-) -> dict[str, Any]:
-    rid = (record_id or changes.get(entity.primary_id) or str(uuid.uuid4())).lower()
-    row: dict[str, Any] = {a: None for a in entity.attributes}
-    row[entity.primary_id] = rid
-    if entity.ownership == "UserOwned" and "ownerid" in entity.attributes:
-        row["ownerid"] = Lookup(ctx.principal.user.systemuserid, "systemuser")
-    if "transactioncurrencyid" in entity.attributes:
-        row["transactioncurrencyid"] = Lookup(
-            stable_id("currency", ctx.state.org.currency), "transactioncurrency"
-        )
-    for name, value in changes.items():
-        row[name] = value
-    if entity.logical_name == "opportunity":
-        row["statecode"] = 0
-        row["statuscode"] = row.get("statuscode") or 1
-    row["versionnumber"] = ctx.state.next_version()
-    return row
 
 
 def numeric_kinds() -> tuple[str, ...]:

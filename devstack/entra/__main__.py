@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from devstack.entra.app import build_apps
+from devstack.entra.credentials import Certificate, load_credentials
 from devstack.entra.keys import KeyRing
 from devstack.entra.seed import SeedError, load_directory
 from devstack.entra.server import ServerOptions, serve
@@ -35,6 +37,15 @@ def _resource(value: str) -> tuple[str, str]:
         raise argparse.ArgumentTypeError(f"the resource URL must be an origin only; got {url!r}")
     # The token audience is the org URL exactly, without a trailing slash.
     return key, url.rstrip("/")
+
+
+def _app_certificate(value: str) -> tuple[str, Path]:
+    client_id, sep, path = value.partition("=")
+    if not sep or not Path(path).is_file():
+        raise argparse.ArgumentTypeError(
+            f"expected CLIENT_ID=PEM_FILE (an existing file); got {value!r}"
+        )
+    return client_id.lower(), Path(path)
 
 
 def _port(value: str) -> int:
@@ -72,6 +83,18 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--tls-cert", type=_existing_file, required=True, help="PEM chain")
     parser.add_argument("--tls-key", type=_existing_file, required=True, help="PEM private key")
     parser.add_argument(
+        "--app-certificate",
+        type=_app_certificate,
+        action="append",
+        default=[],
+        metavar="CLIENT_ID=PEM_FILE",
+        help="upload a public certificate to an app registration (certificate credentials)",
+    )
+    parser.add_argument(
+        "--identity-header",
+        help="turn on the managed-identity endpoint (/msi/token) with this X-IDENTITY-HEADER secret",
+    )
+    parser.add_argument(
         "--resource",
         type=_resource,
         action="append",
@@ -88,14 +111,28 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     """Start the simulator; returns the process exit status."""
     args = parse_args(argv)
-    resources = dict(args.resource)
+    resources: dict[str, list[str]] = {}
+    for key, url in args.resource:
+        resources.setdefault(key, []).append(url)
     try:
         directory = load_directory(args.seed, resource_urls=resources)
+        raw = json.loads(args.seed.read_text(encoding="utf-8"))
+        credentials = load_credentials(raw, set(directory.tenants))
+        for client_id, pem in args.app_certificate:
+            if directory.app(client_id) is None:
+                raise SeedError(f"--app-certificate names unknown app {client_id}")
+            credentials.add_certificate(client_id, Certificate.from_pem(pem.read_bytes()))
     except SeedError as exc:
         print(f"entra simulator: invalid seed: {exc}", file=sys.stderr)
         return 2
     urls = Urls(host=args.host, https_port=args.https_port, http_port=args.http_port)
-    sim = Simulator(directory=directory, urls=urls, keys=KeyRing())
+    sim = Simulator(
+        directory=directory,
+        urls=urls,
+        keys=KeyRing(),
+        credentials=credentials,
+        identity_header=args.identity_header,
+    )
     https_app, http_app = build_apps(sim)
     unbound = sorted(key for key, res in directory.resources.items() if res.url is None)
     print(
@@ -105,8 +142,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     for tenant in directory.tenants.values():
         print(f"  tenant {tenant.name}: {urls.https_base}/{tenant.id}", flush=True)
-    for key, url in sorted(resources.items()):
-        print(f"  resource {key}: {url}", flush=True)
+    for key, bound in sorted(resources.items()):
+        print(f"  resource {key}: {', '.join(bound)}", flush=True)
     if unbound:
         print(
             f"  (seed resources without --resource, not available: {', '.join(unbound)})",

@@ -32,6 +32,7 @@ from devstack.entra.authorize import (
     session_fits,
     users_for,
 )
+from devstack.entra.discovery import discovery_v1, discovery_v2
 from devstack.entra.errors import EntraError
 from devstack.entra.grants import TokenEndpoint, parse_basic
 from devstack.entra.keys import SigningKey
@@ -45,6 +46,7 @@ from devstack.entra.pages import (
 from devstack.entra.seed import App, Tenant, is_guid
 from devstack.entra.state import Simulator
 from devstack.entra.tokens import TokenMinter
+from devstack.entra.workload import WorkloadRoutes
 
 __all__ = ["SESSION_COOKIE", "ConfigUpdate", "MintRequest", "RevokeRequest", "build_apps"]
 
@@ -65,16 +67,6 @@ _PAGE_HEADERS = {
 }
 _TOKEN_HEADERS = {"Cache-Control": "no-store, no-cache", "Pragma": "no-cache"}
 _METADATA_HEADERS = {"Cache-Control": "max-age=86400, private", "Access-Control-Allow-Origin": "*"}
-
-_CLAIMS_V2 = [
-    "sub", "iss", "aud", "exp", "iat", "auth_time", "acr", "nonce", "preferred_username",
-    "name", "tid", "ver", "at_hash", "c_hash", "email",
-]  # fmt: skip
-_CLAIMS_V1 = [
-    "sub", "iss", "aud", "exp", "iat", "auth_time", "acr", "amr", "nonce", "email",
-    "given_name", "family_name", "nickname",
-]  # fmt: skip
-
 
 # --- request log --------------------------------------------------------------------------------
 
@@ -238,31 +230,7 @@ class Routes:
             segment, tenant = self._tenant(request)
         except EntraError as exc:
             return _json_error(request, exc)
-        urls = self.sim.urls
-        https, http = f"{urls.https_base}/{segment}", f"{urls.http_base}/{segment}"
-        issuer = urls.issuer_v2(tenant.id) if tenant else f"{urls.https_base}/{{tenantid}}/v2.0"
-        doc = {
-            "token_endpoint": f"{https}/oauth2/v2.0/token",
-            "token_endpoint_auth_methods_supported": [
-                "client_secret_post",
-                "private_key_jwt",
-                "client_secret_basic",
-            ],
-            "jwks_uri": f"{https}/discovery/v2.0/keys",
-            "response_modes_supported": ["query", "fragment", "form_post"],
-            "subject_types_supported": ["pairwise"],
-            "id_token_signing_alg_values_supported": ["RS256"],
-            "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
-            "scopes_supported": ["openid", "profile", "email", "offline_access"],
-            "issuer": issuer,
-            "request_uri_parameter_supported": False,
-            "authorization_endpoint": f"{http}/oauth2/v2.0/authorize",
-            "http_logout_supported": True,
-            "frontchannel_logout_supported": True,
-            "end_session_endpoint": f"{http}/oauth2/v2.0/logout",
-            "claims_supported": _CLAIMS_V2,
-            "tenant_region_scope": "WW" if tenant else None,
-        }
+        doc = discovery_v2(self.sim.urls, segment, tenant)
         return JSONResponse(doc, headers=_METADATA_HEADERS)
 
     async def openid_configuration_v1(self, request: Request) -> Response:
@@ -275,38 +243,7 @@ class Routes:
             segment, tenant = self._tenant(request)
         except EntraError as exc:
             return _json_error(request, exc)
-        urls = self.sim.urls
-        https, http = f"{urls.https_base}/{segment}", f"{urls.http_base}/{segment}"
-        doc = {
-            "token_endpoint": f"{https}/oauth2/token",
-            "token_endpoint_auth_methods_supported": [
-                "client_secret_post",
-                "private_key_jwt",
-                "client_secret_basic",
-            ],
-            "jwks_uri": f"{urls.https_base}/common/discovery/keys",
-            "response_modes_supported": ["query", "fragment", "form_post"],
-            "subject_types_supported": ["pairwise"],
-            "id_token_signing_alg_values_supported": ["RS256"],
-            "response_types_supported": [
-                "code",
-                "id_token",
-                "code id_token",
-                "token id_token",
-                "token",
-            ],
-            "scopes_supported": ["openid"],
-            "issuer": urls.issuer_v1(tenant.id)
-            if tenant
-            else "https://sts.windows.net/{tenantid}/",
-            "microsoft_multi_refresh_token": True,
-            "authorization_endpoint": f"{http}/oauth2/authorize",
-            "http_logout_supported": True,
-            "frontchannel_logout_supported": True,
-            "end_session_endpoint": f"{http}/oauth2/logout",
-            "claims_supported": _CLAIMS_V1,
-            "tenant_region_scope": "WW" if tenant else None,
-        }
+        doc = discovery_v1(self.sim.urls, segment, tenant)
         return JSONResponse(doc, headers=_METADATA_HEADERS)
 
     async def keys_v2(self, request: Request) -> Response:
@@ -678,6 +615,7 @@ async def _control_body(request: Request, model: type[_M]) -> _M | JSONResponse:
 def build_apps(sim: Simulator) -> tuple[ASGIApp, ASGIApp]:
     """The https app (everything) and the http app (browser pages only), sharing ``sim``."""
     routes = Routes(sim)
+    workload, workload_control = WorkloadRoutes(sim, routes.minter).routes()
     browser = [
         Route("/{tenant}/oauth2/v2.0/authorize", routes.authorize, methods=["GET", "POST"]),
         Route("/{tenant}/oauth2/v2.0/logout", routes.logout, methods=["GET", "POST"]),
@@ -690,6 +628,7 @@ def build_apps(sim: Simulator) -> tuple[ASGIApp, ASGIApp]:
         Route("/{tenant}/oauth2/v2.0/token", routes.token, methods=["GET", "POST"]),
         Route("/{tenant}/oauth2/token", routes.v1_not_simulated, methods=["GET", "POST"]),
         Route("/{tenant}/oauth2/authorize", routes.v1_not_simulated, methods=["GET", "POST"]),
+        Route("/{tenant}/oauth2/v2.0/devicecode", routes.v1_not_simulated, methods=["POST"]),
     ]
     control = [
         Route("/_sim/health", routes.health),
@@ -699,6 +638,7 @@ def build_apps(sim: Simulator) -> tuple[ASGIApp, ASGIApp]:
         Route("/_sim/revoke", routes.revoke, methods=["POST"]),
         Route("/_sim/mint", routes.mint, methods=["POST"]),
         Route("/_sim/reset", routes.reset, methods=["POST"]),
+        *workload_control,
     ]
 
     async def not_found(request: Request, exc: Exception) -> Response:
@@ -714,8 +654,11 @@ def build_apps(sim: Simulator) -> tuple[ASGIApp, ASGIApp]:
         )
 
     handlers = {404: not_found, 405: wrong_method}
-    https_app = Starlette(routes=[*protocol, *browser, *control], exception_handlers=handlers)
-    http_app = Starlette(routes=browser, exception_handlers=handlers)
+    https_app = Starlette(
+        routes=[*protocol, *browser, *workload, *control], exception_handlers=handlers
+    )
+    # The managed-identity endpoint is plain http on localhost, as on App Service.
+    http_app = Starlette(routes=[*browser, *workload], exception_handlers=handlers)
     return (
         RequestLogMiddleware(https_app, sim, listener="https"),
         RequestLogMiddleware(http_app, sim, listener="http"),

@@ -223,19 +223,6 @@ class EntraError(Exception):
             status=401,
         )
 
-    @classmethod
-    def certificate_not_simulated(cls) -> EntraError:
-        # Not an Entra behaviour: the simulator verifies client secrets only.
-        return cls(
-            error="invalid_client",
-            code=7000218,
-            message=(
-                "The Entra ID simulator supports client secrets (client_secret_post and "
-                "client_secret_basic) only; 'client_assertion' is not simulated."
-            ),
-            status=401,
-        )
-
     # --- redirect URIs -------------------------------------------------------------------------
 
     @classmethod

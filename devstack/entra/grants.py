@@ -24,6 +24,7 @@ from urllib.parse import unquote_plus
 import jwt
 
 from devstack.entra.authorize import app_usable_in, resolve_tenant
+from devstack.entra.client_auth import authenticate_assertion
 from devstack.entra.errors import EntraError
 from devstack.entra.keys import b64url
 from devstack.entra.scopes import ScopeRequest, consented, parse_scopes
@@ -88,7 +89,7 @@ class TokenEndpoint:
         form: Mapping[str, str],
         authorization: str | None,
     ) -> App:
-        """client_secret_post or client_secret_basic (both documented for the token endpoint)."""
+        """client_secret_post, client_secret_basic or private_key_jwt (client_assertion)."""
         basic = parse_basic(authorization)
         body_id = form.get("client_id", "")
         if basic is not None and body_id and body_id != basic[0]:
@@ -102,12 +103,18 @@ class TokenEndpoint:
         app = self._sim.directory.app(client_id) if is_guid(client_id.lower()) else None
         if app is None or (tenant is not None and not app_usable_in(app, tenant.id)):
             raise EntraError.unknown_client(client_id, label)
-        if form.get("client_assertion") or form.get("client_assertion_type"):
-            raise EntraError.certificate_not_simulated()
         secret = form.get("client_secret") or (basic[1] if basic else "")
+        assertion = form.get("client_assertion") or form.get("client_assertion_type")
         if app.is_public_client:
-            if secret:
+            if secret or assertion:
                 raise EntraError.public_client_with_secret()
+            return app
+        if assertion:
+            # private_key_jwt: a certificate or a federated credential (client_auth.py).
+            base = self._sim.urls.https_base
+            segments = {segment, *(tenant.id, tenant.domain)} if tenant else {segment}
+            endpoints = {f"{base}/{s}/oauth2/v2.0/token" for s in segments}
+            authenticate_assertion(self._sim, app, form, token_endpoints=endpoints)
             return app
         if not secret:
             raise EntraError.secret_missing()

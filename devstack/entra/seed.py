@@ -132,6 +132,9 @@ class ExternalResource:
     display_name: str
     scopes: tuple[str, ...]
     url: str | None
+    # Further URLs of the same resource: every Dataverse org is its own audience of the one
+    # Dynamics CRM resource.
+    more_urls: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -172,7 +175,9 @@ class ResourceServer:
         https://learn.microsoft.com/entra/identity-platform/access-token-claims-reference (aud)
         """
         if self.external is not None and self.external.url is not None:
-            return self.external.url
+            wanted = requested_identifier.rstrip("/").casefold()
+            urls = (self.external.url, *self.external.more_urls)
+            return next((u for u in urls if u.casefold() == wanted), self.external.url)
         if self.token_version == 2:
             return self.app_id
         for known in self.identifiers:
@@ -227,7 +232,13 @@ class Directory:
         return None
 
 
-def load_directory(path: Path, *, resource_urls: Mapping[str, str]) -> Directory:
+def _urls(value: str | Sequence[str] | None) -> list[str]:
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else list(value)
+
+
+def load_directory(path: Path, *, resource_urls: Mapping[str, str | Sequence[str]]) -> Directory:
     """Read ``path`` and build the directory; ``resource_urls`` binds resource keys to URLs."""
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
@@ -238,7 +249,7 @@ def load_directory(path: Path, *, resource_urls: Mapping[str, str]) -> Directory
     return parse_directory(raw, resource_urls=resource_urls)
 
 
-def parse_directory(raw: Any, *, resource_urls: Mapping[str, str]) -> Directory:
+def parse_directory(raw: Any, *, resource_urls: Mapping[str, str | Sequence[str]]) -> Directory:
     """Build and cross-check the directory from an already parsed seed document."""
     if not isinstance(raw, dict):
         raise SeedError("the seed must be a JSON object")
@@ -329,7 +340,9 @@ def _parse_users(items: list[Any], tenants: Mapping[str, Tenant]) -> dict[str, U
     return users
 
 
-def _parse_resources(items: Any, urls: Mapping[str, str]) -> dict[str, ExternalResource]:
+def _parse_resources(
+    items: Any, urls: Mapping[str, str | Sequence[str]]
+) -> dict[str, ExternalResource]:
     if not isinstance(items, list):
         raise SeedError("seed section 'resources' must be a list")
     resources: dict[str, ExternalResource] = {}
@@ -342,7 +355,8 @@ def _parse_resources(items: Any, urls: Mapping[str, str]) -> dict[str, ExternalR
             app_id=_guid(obj, "app_id", where),
             display_name=_str(obj, "display_name", where),
             scopes=_str_list(obj, "scopes", where),
-            url=urls.get(key),
+            url=bound[0] if (bound := _urls(urls.get(key))) else None,
+            more_urls=tuple(bound[1:]),
         )
     unknown = sorted(set(urls) - set(resources))
     if unknown:
@@ -454,7 +468,7 @@ def _resource_servers(
                 consent_key=resource.key,
                 display_name=resource.display_name,
                 app_id=resource.app_id,
-                identifiers=(resource.url,),
+                identifiers=(resource.url, *resource.more_urls),
                 scopes=resource.scopes,
                 # Dynamics CRM accepts v1 tokens only (iss sts.windows.net, appid, upn).
                 token_version=1,

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from devstack.entra.credentials import CredentialStore
 from devstack.entra.keys import KeyRing
 from devstack.entra.seed import App, Directory
 
@@ -152,6 +153,9 @@ class Simulator:
     request_log: deque[dict[str, Any]] = field(
         default_factory=lambda: deque(maxlen=REQUEST_LOG_LIMIT)
     )
+    credentials: CredentialStore = field(default_factory=CredentialStore)
+    # The App Service managed-identity endpoint's secret (X-IDENTITY-HEADER); None turns it off.
+    identity_header: str | None = None
 
     def now(self) -> float:
         """The simulator's clock: real time shifted by ``clock_skew``."""

@@ -12,7 +12,13 @@ REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
 def demo_process(
-    *, port: int, dataverse_url: str, ca_file: Path, cockpit_url: str, log_path: Path
+    *,
+    port: int,
+    dataverse_url: str,
+    ca_file: Path,
+    cockpit_url: str,
+    log_path: Path,
+    org_lcid: int = 1033,
 ) -> ManagedProcess:
     """The demo page exactly as the stack runner starts it."""
     return crm_demo_process(
@@ -21,6 +27,7 @@ def demo_process(
         ca_file=ca_file,
         cockpit_url=cockpit_url,
         log_path=log_path,
+        org_lcid=org_lcid,
     )
 
 

@@ -29,6 +29,7 @@ OTHER_APP = SEED["apps"][2]
 USERS = {u["username"].split("@")[0]: u for u in SEED["users"]}
 SYSTEMUSERS = {u["fullname"].split()[0].lower(): u for u in SEED["dataverse"]["systemusers"]}
 APP_USER = next(u for u in SEED["dataverse"]["systemusers"] if u.get("applicationid"))
+SEED_OPPORTUNITIES: list[dict[str, Any]] = SEED["dataverse"]["opportunities"]
 OPPS = {o["name"]: o["opportunityid"] for o in SEED["dataverse"]["opportunities"]}
 API = "/api/data/v9.2/"
 
@@ -38,6 +39,9 @@ BENS_OPEN = "0aa00000-0000-4000-8000-000000000003"  # owner Ben, open
 ANNAS_LOST = "0aa00000-0000-4000-8000-000000000004"  # owner Anna, statecode 2
 ANNAS_WON = "0aa00000-0000-4000-8000-000000000005"  # owner Anna, statecode 1
 MISSING = "0aa00000-0000-4000-8000-0000000000ff"
+# The Entra simulator's managed-identity endpoint secret for these tests (App Service's
+# IDENTITY_HEADER); the endpoint is http://localhost:{entra http port}/msi/token.
+IDENTITY_HEADER = "sim-pair-identity-header"
 
 
 @dataclass
@@ -45,6 +49,7 @@ class SimPair:
     entra_url: str
     org_url: str
     tls: TlsFiles
+    entra_http_url: str
     entra: ManagedProcess
     dataverse: ManagedProcess
 
@@ -74,6 +79,7 @@ def running_pair(directory: Path) -> Iterator[SimPair]:
         tls=tls,
         dataverse_url=org_url,
         log_path=directory / "entra.log",
+        identity_header=IDENTITY_HEADER,
     )
     dataverse = children.dataverse_process(
         seed=SEED_PATH,
@@ -88,7 +94,12 @@ def running_pair(directory: Path) -> Iterator[SimPair]:
         dataverse.start(timeout=60)
         try:
             yield SimPair(
-                entra_url=entra_url, org_url=org_url, tls=tls, entra=entra, dataverse=dataverse
+                entra_url=entra_url,
+                org_url=org_url,
+                tls=tls,
+                entra_http_url=f"http://localhost:{http_port}",
+                entra=entra,
+                dataverse=dataverse,
             )
         finally:
             dataverse.stop()

@@ -12,6 +12,7 @@ from tests.integration.dataverse_sim.support import (
     BENS_OPEN,
     MISSING,
     OTHER_APP,
+    SEED_OPPORTUNITIES,
     SYSTEMUSERS,
     TENANT,
     USERS,
@@ -298,3 +299,31 @@ async def test_unsupported_method_or_version(sim: SimClient) -> None:
     )
     assert response.status_code == 404
     assert isinstance(response, httpx.Response)
+
+
+async def test_seeded_own_records_rep_and_disabled_user(sim: SimClient) -> None:
+    """The demo seed's Eva reads and writes only what she owns; Gus is a disabled user."""
+    eva = await sim.user_token("eva")
+    own = [
+        o for o in SEED_OPPORTUNITIES if o["_ownerid_value"] == SYSTEMUSERS["eva"]["systemuserid"]
+    ]
+    assert own and all(o["statecode"] == 0 for o in own)
+    listed = (await sim.api("GET", "opportunities?$select=name", eva)).json()["value"]
+    assert sorted(row["opportunityid"] for row in listed) == sorted(o["opportunityid"] for o in own)
+    write_own = await sim.api(
+        "PATCH",
+        f"opportunities({own[0]['opportunityid']})",
+        eva,
+        headers={"If-Match": "*"},
+        json={"closeprobability": 30},
+    )
+    assert write_own.status_code == 204
+    for method, body in (("GET", None), ("PATCH", {"closeprobability": 30})):
+        other = await sim.api(
+            method, f"opportunities({ANNAS_OPEN})", eva, headers={"If-Match": "*"}, json=body
+        )
+        assert other.status_code == 403 and other.json()["error"]["code"] == "0x80048306"
+
+    gus = await sim.api("GET", "WhoAmI()", await sim.user_token("gus"))
+    assert gus.status_code == 403
+    assert f"SystemUserId={SYSTEMUSERS['gus']['systemuserid']}" in gus.json()["error"]["message"]

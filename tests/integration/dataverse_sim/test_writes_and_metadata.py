@@ -11,6 +11,7 @@ from tests.integration.dataverse_sim.support import (
     ANNAS_WON,
     BENS_OPEN,
     MISSING,
+    SEED_OPPORTUNITIES,
     SYSTEMUSERS,
     SimClient,
 )
@@ -469,7 +470,7 @@ async def test_predictive_scores_table(sim: SimClient) -> None:
 
 async def test_backdoor_records_resolve_names(sim: SimClient) -> None:
     rows = (await sim.control("GET", "records/opportunities"))["value"]
-    assert len(rows) == 12
+    assert len(rows) == len(SEED_OPPORTUNITIES)
     first = await sim.record(ANNAS_OPEN)
     assert (
         first["ownerid_name"] == "Anna Adams"

@@ -18,6 +18,8 @@ from devstack.tls import TlsFiles, make_tls_files
 from tests.integration.entra_sim.helpers import REPO_ROOT, SEED_PATH, EntraSim
 
 _STARTUPS: list[float] = []
+# The managed-identity endpoint's secret for this test session (App Service's IDENTITY_HEADER).
+IDENTITY_HEADER = "entra-sim-tests-identity-header"
 
 
 def simulator_argv(*, https_port: int, http_port: int, tls_dir: Path, org_url: str) -> list[str]:
@@ -27,7 +29,12 @@ def simulator_argv(*, https_port: int, http_port: int, tls_dir: Path, org_url: s
         server_key=tls_dir / "server.key",
     )
     return entra_argv(
-        seed=SEED_PATH, https_port=https_port, http_port=http_port, tls=tls, dataverse_url=org_url
+        seed=SEED_PATH,
+        https_port=https_port,
+        http_port=http_port,
+        tls=tls,
+        dataverse_url=org_url,
+        identity_header=IDENTITY_HEADER,
     )
 
 

@@ -292,10 +292,11 @@ def test_cli_rejects_bad_arguments(tmp_path: Path) -> None:
     assert "KEY=URL" in bad_resource.stderr
     seed_index = base.index("--seed") + 1
     with_bad_seed = [*base[:seed_index], str(bad_seed), *base[seed_index + 1 :]]
-    with_bad_seed[-1] = "dataverse=https://localhost:1"
+    resource_index = base.index("dataverse=x")
+    with_bad_seed[resource_index] = "dataverse=https://localhost:1"
     result = subprocess.run(with_bad_seed, cwd=REPO_ROOT, capture_output=True, text=True)
     assert result.returncode == 2
     assert "at least one tenant" in result.stderr
-    unknown_key = [*base[:-1], "crm=https://localhost:1"]
+    unknown_key = [*base[:resource_index], "crm=https://localhost:1", *base[resource_index + 1 :]]
     result = subprocess.run(unknown_key, cwd=REPO_ROOT, capture_output=True, text=True)
     assert result.returncode == 2 and "crm" in result.stderr
