@@ -163,6 +163,8 @@ class Stack:
             ),
             "COCKPIT_FRAME_ANCESTORS": " ".join(p.crm_url for p in self.plan()),
             "COCKPIT_CLIENT_CREDENTIAL_MODE": self.config.credential_mode,
+            # No Functions host here: the app runs the timer functions itself.
+            "COCKPIT_LOCAL_TIMERS": "true",
         }
         if cockpit.admin_role:
             env["COCKPIT_ADMIN_ROLE"] = cockpit.admin_role

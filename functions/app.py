@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -40,7 +42,16 @@ def create_app(*, settings: Settings | None = None, container: Container | None 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        background = None
+        if settings.local_timers:
+            from functions.local_timers import run_local_timers
+
+            background = asyncio.create_task(run_local_timers(active))
         yield
+        if background is not None:
+            background.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await background
         if owned:
             await active.aclose()
 

@@ -5,12 +5,16 @@
   (``CallerObjectId``), newest evaluation only (``shared/services/writeback.py``).
 - ``expiry_cleanup`` (hourly): deletes expired sessions and sign-in flows.
 
-Schedules are NCRONTAB with seconds; only one instance runs a given timer when the app scales out.
+Schedules are NCRONTAB with seconds; in Azure only one instance runs a given timer when the app
+scales out. The local stack runs the very same jobs through :func:`run_timer` on the same
+schedules (``functions/local_timers.py``), so background work behaves alike in both worlds.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 
 import azure.functions as func
 
@@ -20,31 +24,46 @@ from shared.observability import correlation_id, new_correlation_id
 log = logging.getLogger("cockpit.timers")
 
 
+@dataclass(frozen=True)
+class Timer:
+    name: str
+    schedule: str  # NCRONTAB with seconds, as the Functions host reads it
+    job: Callable[[Container], Awaitable[Mapping[str, int]]]
+
+
+TIMERS = (
+    Timer("writeback_retry", "0 */2 * * * *", lambda c: c.writeback.process_queue()),
+    Timer("expiry_cleanup", "0 17 * * * *", lambda c: c.auth.purge_expired()),
+)
+
+
+async def run_timer(container: Container, timer: Timer) -> None:
+    """One run of a timer job with its own correlation id; what it did is logged."""
+    token = correlation_id.set(new_correlation_id())
+    try:
+        counts = await timer.job(container)
+        log.info(f"timer {timer.name} ran", extra={"fields": dict(counts)})
+    finally:
+        correlation_id.reset(token)
+
+
 def timers(container: Container) -> func.Blueprint:
     bp = func.Blueprint()  # type: ignore[no-untyped-call]
-
-    @bp.function_name("writeback_retry")
-    @bp.timer_trigger(
-        arg_name="timer", schedule="0 */2 * * * *", run_on_startup=False, use_monitor=True
-    )
-    async def writeback_retry(timer: func.TimerRequest) -> None:
-        token = correlation_id.set(new_correlation_id())
-        try:
-            counts = await container.writeback.process_queue()
-            log.info("write-back retries", extra={"fields": counts})
-        finally:
-            correlation_id.reset(token)
-
-    @bp.function_name("expiry_cleanup")
-    @bp.timer_trigger(
-        arg_name="timer", schedule="0 17 * * * *", run_on_startup=False, use_monitor=True
-    )
-    async def expiry_cleanup(timer: func.TimerRequest) -> None:
-        token = correlation_id.set(new_correlation_id())
-        try:
-            removed = await container.auth.purge_expired()
-            log.info("expired records removed", extra={"fields": removed})
-        finally:
-            correlation_id.reset(token)
-
+    for timer in TIMERS:
+        _register(bp, container, timer)
     return bp
+
+
+def _register(bp: func.Blueprint, container: Container, timer: Timer) -> None:
+    async def handler(timer_request: func.TimerRequest) -> None:
+        await run_timer(container, timer)
+
+    handler.__name__ = timer.name
+    bp.function_name(timer.name)(
+        bp.timer_trigger(
+            arg_name="timer_request",
+            schedule=timer.schedule,
+            run_on_startup=False,
+            use_monitor=True,
+        )(handler)
+    )

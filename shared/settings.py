@@ -172,6 +172,8 @@ class Settings(BaseSettings):
     dataverse_interactive_budget_seconds: float = Field(default=8.0, gt=0, le=60)
     # The background leaves a fresh write-back alone this long: the request is still writing it.
     writeback_grace_seconds: float = Field(default=120.0, ge=0, le=3600)
+    # The local stack runs the timer functions in-process (in Azure the Functions host does).
+    local_timers: bool = False
     # Request bodies above this answer 413 (the largest legitimate body is a published solution).
     max_body_bytes: int = Field(default=262_144, ge=1024, le=4_194_304)
 
@@ -309,6 +311,8 @@ class Settings(BaseSettings):
             problems.append(
                 ("entra_ca_bundle", "is for the local simulator only and refused in Azure")
             )
+        if self.local_timers:
+            problems.append(("local_timers", "is for the local stack only: the host runs timers"))
         if not self.public_base_url.startswith("https://"):
             problems.append(("public_base_url", "must be https in Azure"))
         if self.client_credential_mode == "secret":

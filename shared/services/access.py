@@ -18,7 +18,8 @@ remembered; a read check otherwise costs one GET; a write check costs one ``Retr
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -56,6 +57,9 @@ class AccessPolicy:
         self._ttl = ttl
         self._budget = interactive_budget_seconds
         self._memory: dict[tuple[str, str, str, str], _Remembered] = {}
+        # Questions being asked right now: concurrent requests of one user about one opportunity
+        # (double clicks, a page and its API calls) share one answer instead of asking again.
+        self._asking: dict[tuple[str, tuple[str, str, str, str]], asyncio.Future[object]] = {}
 
     # --- the checks ------------------------------------------------------------------------------
     async def read_opportunity(
@@ -88,8 +92,12 @@ class AccessPolicy:
         ):
             return
         try:
-            await self._crm.check_read(
-                org=org, opportunity_id=opportunity_id, caller=self._caller(principal, org)
+            await self._once(
+                "read",
+                _key(principal, org, opportunity_id),
+                lambda: self._crm.check_read(
+                    org=org, opportunity_id=opportunity_id, caller=self._caller(principal, org)
+                ),
             )
         except CrmAccessDenied as err:
             raise _no_access(err) from err
@@ -105,17 +113,44 @@ class AccessPolicy:
         ):
             return
         try:
-            rights = await self._crm.my_access(
-                org=org, opportunity_id=opportunity_id, caller=self._caller(principal, org)
+            rights = await self._once(
+                "write",
+                _key(principal, org, opportunity_id),
+                lambda: self._crm.my_access(
+                    org=org, opportunity_id=opportunity_id, caller=self._caller(principal, org)
+                ),
             )
         except CrmAccessDenied as err:
             raise _no_access(err) from err
+        assert isinstance(rights, frozenset)
         access = Access.from_rights(rights)
         if access is Access.NONE:
             raise NoAccess("RetrievePrincipalAccess: no ReadAccess")
         self._remember(principal, org, opportunity_id, access, write_known=True)
         if access is not Access.WRITE:
             raise ReadOnlyAccess("RetrievePrincipalAccess: no WriteAccess")
+
+    async def _once(
+        self,
+        question: str,
+        key: tuple[str, str, str, str],
+        ask: Callable[[], Awaitable[object]],
+    ) -> object:
+        """Ask Dynamics, or join the same question already in flight for this user."""
+        asking = self._asking.get((question, key))
+        if asking is None:
+            asking = asyncio.ensure_future(ask())
+            self._asking[(question, key)] = asking
+            asking.add_done_callback(lambda done: self._settled(question, key, done))
+        # shield: one impatient caller (a closed browser tab) must not cancel the others' answer.
+        return await asyncio.shield(asking)
+
+    def _settled(
+        self, question: str, key: tuple[str, str, str, str], done: asyncio.Future[object]
+    ) -> None:
+        self._asking.pop((question, key), None)
+        if not done.cancelled():
+            done.exception()  # retrieved here too, so an answer nobody awaits logs no warning
 
     # --- memory ----------------------------------------------------------------------------------
     def remembered(self, *, principal: Principal, org: CrmOrg, opportunity_id: str) -> Access:
