@@ -251,7 +251,7 @@ def ribbon_problems(package: Package) -> Iterator[str]:
         ):
             if rule.get("Id") not in rules:
                 yield f"command uses undefined enable rule {rule.get('Id')}"
-        for function in ribbon.iter("JavaScriptFunction"):
+        for function in [*ribbon.iter("JavaScriptFunction"), *ribbon.iter("CustomRule")]:
             library = function.get("Library", "").removeprefix("$webresource:")
             if library not in resources:
                 yield f"command library {library!r} is not a web resource of the package"
@@ -280,6 +280,11 @@ def manifest_problems(package: Package) -> Iterator[str]:
 
 def package_problems(path: Path, *, sources: dict[str, Path]) -> list[str]:
     """Everything wrong with the zip at ``path`` (empty when it is consistent)."""
+    with zipfile.ZipFile(path) as archive:
+        names = archive.namelist()
+    missing = [f"zip: {name} is missing" for name in ROOT_FILES if name not in names]
+    if missing:
+        return missing  # nothing else can be judged without the three root files
     package = Package.open(path)
     checks = (
         layout_problems(package),

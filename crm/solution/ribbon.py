@@ -12,7 +12,7 @@ https://learn.microsoft.com/power-apps/developer/model-driven-apps/define-ribbon
 https://learn.microsoft.com/power-apps/developer/model-driven-apps/pass-data-page-parameter-ribbon-actions
 (``CrmParameter`` values ``PrimaryControl``, ``FirstSelectedItemId``, ``SelectedEntityTypeName``),
 https://learn.microsoft.com/power-apps/developer/model-driven-apps/define-ribbon-enable-rules
-(``SelectionCountRule``).
+(``SelectionCountRule``, ``CustomRule``).
 """
 
 from __future__ import annotations
@@ -29,6 +29,10 @@ BASE_ID = f"{PUBLISHER_PREFIX}.opportunity.OpenCockpit"
 LABEL_ID = f"{BASE_ID}.LabelText"
 TOOLTIP_ID = f"{BASE_ID}.ToolTipDescription"
 SINGLE_SELECTION_RULE = f"{BASE_ID}.SingleSelection.EnableRule"
+PREFETCH_RULE = f"{BASE_ID}.Prefetch.EnableRule"
+# A custom enable rule that always answers true and starts reading the cockpit URL while the
+# command bar renders, so the click itself opens the tab without waiting for the Web API.
+PREFETCH_FUNCTION = "Cockpit.Command.prefetch"
 # After the Save group's own buttons, before the overflow.
 SEQUENCE = "950"
 
@@ -72,7 +76,7 @@ def _command_definition(command: Command) -> ET.Element:
         {"FunctionName": command.function, "Library": f"$webresource:{COMMAND_LIBRARY}"},
         *(el("CrmParameter", {"Value": value}) for value in command.parameters),
     )
-    enable_rules = el("EnableRules")
+    enable_rules = el("EnableRules", None, el("EnableRule", {"Id": PREFETCH_RULE}))
     if command.single_selection:
         enable_rules.append(el("EnableRule", {"Id": SINGLE_SELECTION_RULE}))
     return el(
@@ -91,12 +95,24 @@ def _rule_definitions() -> ET.Element:
         {"Id": SINGLE_SELECTION_RULE},
         el("SelectionCountRule", {"AppliesTo": "SelectedEntity", "Minimum": "1", "Maximum": "1"}),
     )
+    prefetch = el(
+        "EnableRule",
+        {"Id": PREFETCH_RULE},
+        el(
+            "CustomRule",
+            {
+                "FunctionName": PREFETCH_FUNCTION,
+                "Library": f"$webresource:{COMMAND_LIBRARY}",
+                "Default": "true",
+            },
+        ),
+    )
     return el(
         "RuleDefinitions",
         None,
         el("TabDisplayRules"),
         el("DisplayRules"),
-        el("EnableRules", None, selection),
+        el("EnableRules", None, prefetch, selection),
     )
 
 
