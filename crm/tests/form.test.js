@@ -204,7 +204,7 @@ test("an unusable explicit cockpit URL means no listener and a console warning",
     assert.equal(listening, false, String(url));
     assert.equal(win.listenerCount("message"), 0);
     assert.equal(Form.status().listening, false);
-    assert.match(win.warnings[0], /write-back refresh is off/);
+    assert.match(win.warnings[0], /refresh is off/);
   }
 });
 

@@ -197,11 +197,11 @@
   function resolveBaseUrl(cockpitUrl, userLcid) {
     if (typeof cockpitUrl === "string") {
       var given = normaliseBaseUrl(cockpitUrl);
-      return Promise.resolve(
-        given.ok
-          ? given
-          : { ok: false, message: text("config", userLcid).replace("{reason}", text(given.reason, userLcid)) }
-      );
+      if (given.ok) {
+        return Promise.resolve(given);
+      }
+      var reason = text(given.reason, userLcid);
+      return Promise.resolve({ ok: false, message: text("config", userLcid).replace("{reason}", reason) });
     }
     function failure(reason) {
       return { ok: false, message: text("variable", userLcid).replace("{reason}", reason) };
