@@ -47,14 +47,30 @@ def move_content_types_last(entries: dict[str, bytes]) -> dict[str, bytes]:
     return {**entries, "[Content_Types].xml": first}
 
 
+def reuse_tab_id_for_section(entries: dict[str, bytes]) -> dict[str, bytes]:
+    text = entries["customizations.xml"].decode()
+    tab_id = re.search(r'<tab [^>]*id="(\{[^}]+\})"', text)
+    section_id = re.search(r'<section [^>]*id="(\{[^}]+\})"', text)
+    assert tab_id and section_id
+    return edit("customizations.xml", section_id.group(1), tab_id.group(1))(entries)
+
+
 VAR = "environmentvariabledefinitions/cockpit_CockpitUrl/environmentvariabledefinition.xml"
 
 CASES: list[tuple[str, Change, str]] = [
-    ("missing customizations", drop(lambda n: n == "customizations.xml"), "customizations.xml is missing"),
+    (
+        "missing customizations",
+        drop(lambda n: n == "customizations.xml"),
+        "customizations.xml is missing",
+    ),
     ("content types not first", move_content_types_last, "must be the first entry"),
     ("stray entry", add("notes.txt", b"x"), "unexpected entry 'notes.txt'"),
     ("directory entry", add("WebResources/", b""), "not a plain relative file path"),
-    ("web resource file missing", drop(lambda n: n.startswith("WebResources/cockpit_form")), "override for missing part"),
+    (
+        "web resource file missing",
+        drop(lambda n: n.startswith("WebResources/cockpit_form")),
+        "override for missing part",
+    ),
     ("web resource changed", tamper_web_resource, "differs from its source"),
     (
         "override for nothing",
@@ -71,40 +87,76 @@ CASES: list[tuple[str, Change, str]] = [
         edit(VAR, 'schemaname="cockpit_CockpitUrl"', 'schemaname="cockpit_Url"'),
         "holds schemaname 'cockpit_Url'",
     ),
-    ("variable value shipped", add("environmentvariabledefinitions/cockpit_CockpitUrl/environmentvariablevalues.json", b"{}"), "unexpected entry"),
+    (
+        "variable value shipped",
+        add(
+            "environmentvariabledefinitions/cockpit_CockpitUrl/environmentvariablevalues.json",
+            b"{}",
+        ),
+        "unexpected entry",
+    ),
     (
         "form library not in the package",
-        edit("customizations.xml", '<Library name="cockpit_form.js"', '<Library name="cockpit_gone.js"'),
+        edit(
+            "customizations.xml",
+            '<Library name="cockpit_form.js"',
+            '<Library name="cockpit_gone.js"',
+        ),
         "form library 'cockpit_gone.js'",
     ),
     (
         "command library not in the package",
-        edit("customizations.xml", "$webresource:cockpit_command.js", "$webresource:new_command.js", count=2),
+        edit(
+            "customizations.xml",
+            "$webresource:cockpit_command.js",
+            "$webresource:new_command.js",
+            count=2,
+        ),
         "command library 'new_command.js'",
     ),
     (
         "button runs an undefined command",
-        edit("customizations.xml", 'Command="cockpit.opportunity.OpenCockpit.Form.Command"', 'Command="cockpit.nothing"'),
+        edit(
+            "customizations.xml",
+            'Command="cockpit.opportunity.OpenCockpit.Form.Command"',
+            'Command="cockpit.nothing"',
+        ),
         "undefined command",
     ),
     (
         "missing enable rule",
-        edit("customizations.xml", '<EnableRule Id="cockpit.opportunity.OpenCockpit.SingleSelection.EnableRule">', '<EnableRule Id="cockpit.x">'),
+        edit(
+            "customizations.xml",
+            '<EnableRule Id="cockpit.opportunity.OpenCockpit.SingleSelection.EnableRule">',
+            '<EnableRule Id="cockpit.x">',
+        ),
         "undefined enable rule",
     ),
     (
         "unprefixed ribbon id",
-        edit("customizations.xml", 'Id="cockpit.opportunity.OpenCockpit.Form.CustomAction"', 'Id="new.OpenCockpit"'),
+        edit(
+            "customizations.xml",
+            'Id="cockpit.opportunity.OpenCockpit.Form.CustomAction"',
+            'Id="new.OpenCockpit"',
+        ),
         "lacks the publisher prefix",
     ),
     (
         "unprefixed column",
-        edit("customizations.xml", 'PhysicalName="cockpit_WinProbability"', 'PhysicalName="new_WinProbability"'),
+        edit(
+            "customizations.xml",
+            'PhysicalName="cockpit_WinProbability"',
+            'PhysicalName="new_WinProbability"',
+        ),
         "column 'new_WinProbability' lacks the publisher prefix",
     ),
     (
         "control shows a column the package lacks",
-        edit("customizations.xml", 'datafieldname="cockpit_winprobability"', 'datafieldname="cockpit_other"'),
+        edit(
+            "customizations.xml",
+            'datafieldname="cockpit_winprobability"',
+            'datafieldname="cockpit_other"',
+        ),
         "not a column of the package",
     ),
     (
@@ -112,14 +164,22 @@ CASES: list[tuple[str, Change, str]] = [
         edit("customizations.xml", "<Security>false</Security>", "<Security>true</Security>"),
         "restricts cross-frame scripting",
     ),
-    ("German label missing", edit("customizations.xml", ' languagecode="1031"', ' languagecode="1033"'), "has languages"),
     (
-        "duplicate id",
-        lambda e: edit("customizations.xml", re.search(r'<section [^>]*id="(\{[^}]+\})"', e["customizations.xml"].decode()).group(1), "{756fccdc-8543-48d5-9bb0-2a68188de91c}")(e),  # type: ignore[union-attr]
-        "is used 2 times",
+        "German label missing",
+        edit("customizations.xml", ' languagecode="1031"', ' languagecode="1033"'),
+        "has languages",
     ),
-    ("version mismatch", edit("customizations.xml", "<IntroducedVersion>1.0.0.0<", "<IntroducedVersion>0.9.0.0<"), "!= solution version"),
-    ("bad prefix", edit("solution.xml", "<CustomizationPrefix>cockpit<", "<CustomizationPrefix>mscrm_x<"), "publisher prefix"),
+    ("duplicate id", reuse_tab_id_for_section, "is used 2 times"),
+    (
+        "version mismatch",
+        edit("customizations.xml", "<IntroducedVersion>1.0.0.0<", "<IntroducedVersion>0.9.0.0<"),
+        "!= solution version",
+    ),
+    (
+        "bad prefix",
+        edit("solution.xml", "<CustomizationPrefix>cockpit<", "<CustomizationPrefix>mscrm_x<"),
+        "publisher prefix",
+    ),
 ]
 
 
@@ -142,6 +202,8 @@ def test_managed_difference_notices_any_other_difference(
     )
     assert managed_difference(packages.managed, other) == ["customizations.xml differs"]
     flipped = rewrite(
-        packages.unmanaged, tmp_path / "flip.zip", edit("solution.xml", "<Managed>0<", "<Managed>1<")
+        packages.unmanaged,
+        tmp_path / "flip.zip",
+        edit("solution.xml", "<Managed>0<", "<Managed>1<"),
     )
     assert "Managed flags are ('1', '1')" in managed_difference(packages.managed, flipped)[0]

@@ -85,17 +85,17 @@ def test_both_packages_pass_every_consistency_check(packages: SolutionPackages) 
 def test_builds_are_reproducible(packages: SolutionPackages, tmp_path: Path) -> None:
     again = build_solution(tmp_path)
     for first, second in ((packages.managed, again.managed), (packages.unmanaged, again.unmanaged)):
-        assert hashlib.sha256(first.read_bytes()).digest() == hashlib.sha256(
-            second.read_bytes()
-        ).digest()
+        assert (
+            hashlib.sha256(first.read_bytes()).digest()
+            == hashlib.sha256(second.read_bytes()).digest()
+        )
 
 
 def test_the_version_follows_the_project_version(tmp_path: Path) -> None:
     built = build_solution(tmp_path, project_version_text="2.3.4")
     assert built.version == "2.3.4.0" and built.managed.name.endswith("_2_3_4_0_managed.zip")
     versions = {
-        node.text
-        for node in xml(built.managed, "customizations.xml").iter("IntroducedVersion")
+        node.text for node in xml(built.managed, "customizations.xml").iter("IntroducedVersion")
     }
     assert versions == {"2.3.4.0"}
     assert project_version() == (REPO_ROOT / "VERSION").read_text().strip()

@@ -53,8 +53,16 @@ MISTAKES = [
     ('width="100%"', 'width="101%"', "width"),
     ("<IntroducedVersion>1.0.0.0<", "<IntroducedVersion>one<", "IntroducedVersion"),
     ('solutionaction="Added"', 'solutionaction="Appended"', "solutionactionType"),
-    ("<WebResourceType>3</WebResourceType>", "<WebResourceKind>3</WebResourceKind>", "WebResourceKind"),
-    ('<SelectionCountRule AppliesTo="SelectedEntity"', '<SelectionCountRule Applies="x"', "Applies"),
+    (
+        "<WebResourceType>3</WebResourceType>",
+        "<WebResourceKind>3</WebResourceKind>",
+        "WebResourceKind",
+    ),
+    (
+        '<SelectionCountRule AppliesTo="SelectedEntity"',
+        '<SelectionCountRule Applies="x"',
+        "Applies",
+    ),
     ("<Type>decimal</Type>", "<Type>decimals</Type>", "Type"),
 ]
 
@@ -82,7 +90,8 @@ def test_dotnet_anchors_are_honoured_but_a_bad_version_still_fails(
 def test_schema_files_are_microsofts_unchanged_copies() -> None:
     provenance = (SCHEMA_DIR / "PROVENANCE.md").read_text()
     listed = dict(
-        (name, digest) for digest, name in re.findall(r"^([0-9a-f]{64})  (\S+\.xsd)$", provenance, re.M)
+        (name, digest)
+        for digest, name in re.findall(r"^([0-9a-f]{64})  (\S+\.xsd)$", provenance, re.M)
     )
     on_disk = {p.name for p in SCHEMA_DIR.glob("*.xsd")}
     assert set(listed) == on_disk and len(on_disk) == 8
