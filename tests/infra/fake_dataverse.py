@@ -268,10 +268,12 @@ class FakeDataverse:
                 r"/environmentvariabledefinitions\(([0-9a-f-]+)\)",
                 str(body.get("EnvironmentVariableDefinitionId@odata.bind", "")),
             )
-            definition = bound and _find(
-                self.variable_definitions, "environmentvariabledefinitionid", bound.group(1)
+            definition = (
+                _find(self.variable_definitions, "environmentvariabledefinitionid", bound.group(1))
+                if bound
+                else None
             )
-            if not definition:
+            if definition is None:
                 return _error(400, "0x80040203", "EnvironmentVariableDefinitionId is required")
             self.variable_values.append(
                 {
