@@ -268,19 +268,17 @@ class FakeDataverse:
                 r"/environmentvariabledefinitions\(([0-9a-f-]+)\)",
                 str(body.get("EnvironmentVariableDefinitionId@odata.bind", "")),
             )
-            definition = (
+            target = (
                 _find(self.variable_definitions, "environmentvariabledefinitionid", bound.group(1))
                 if bound
                 else None
             )
-            if definition is None:
+            if target is None:
                 return _error(400, "0x80040203", "EnvironmentVariableDefinitionId is required")
             self.variable_values.append(
                 {
                     "environmentvariablevalueid": str(uuid.uuid4()),
-                    "environmentvariabledefinitionid": definition[
-                        "environmentvariabledefinitionid"
-                    ],
+                    "environmentvariabledefinitionid": target["environmentvariabledefinitionid"],
                     "schemaname": body.get("schemaname"),
                     "value": body.get("value"),
                 }
