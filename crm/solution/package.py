@@ -12,6 +12,7 @@ bytes (a changed package always means a changed source).
 from __future__ import annotations
 
 import dataclasses
+import io
 import uuid
 import zipfile
 from dataclasses import dataclass
@@ -23,7 +24,14 @@ from crm.solution.spec import SPEC, SolutionSpec
 from crm.solution.xmlnodes import to_bytes
 from shared.domain.dynamics_solution import solution_version
 
-__all__ = ["REPO_ROOT", "SolutionPackages", "build_solution", "package_entries", "project_version"]
+__all__ = [
+    "REPO_ROOT",
+    "SolutionPackages",
+    "build_solution",
+    "package_entries",
+    "project_version",
+    "solution_zip",
+]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 WEBRESOURCES_DIR = REPO_ROOT / "crm" / "webresources"
@@ -78,17 +86,42 @@ def package_entries(
     ]
 
 
-def _write_zip(path: Path, entries: list[tuple[str, bytes]]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".partial")
-    with zipfile.ZipFile(temporary, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+def _zip_bytes(entries: list[tuple[str, bytes]]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name, content in entries:
             info = zipfile.ZipInfo(name, date_time=ZIP_EPOCH)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
             archive.writestr(info, content)
+    return buffer.getvalue()
+
+
+def _write_zip(path: Path, entries: list[tuple[str, bytes]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".partial")
+    temporary.write_bytes(_zip_bytes(entries))
     # Replace atomically: a reader never sees half a package.
     temporary.replace(path)
+
+
+def solution_zip(
+    *,
+    managed: bool = True,
+    project_version_text: str | None = None,
+    target_form_id: str | None = None,
+    webresources_dir: Path = WEBRESOURCES_DIR,
+) -> bytes:
+    """One package as bytes, without touching the disk: what ``ImportSolution`` takes as
+    ``CustomizationFile`` (base64 of these bytes). Same content as :func:`build_solution` writes."""
+    version = solution_version(project_version_text or project_version())
+    entries = package_entries(
+        _spec_for(target_form_id),
+        version=version,
+        managed=managed,
+        webresources_dir=webresources_dir,
+    )
+    return _zip_bytes(entries)
 
 
 def build_solution(

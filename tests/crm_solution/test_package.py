@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from crm.solution import SolutionPackages, build_solution
+from crm.solution import SolutionPackages, build_solution, solution_zip
 from crm.solution.__main__ import main
 from crm.solution.consistency import managed_difference, package_problems
 from crm.solution.package import REPO_ROOT, project_version
@@ -134,3 +134,8 @@ def test_the_command_line_refuses_a_bad_form_id(
 def test_no_partial_files_are_left(packages: SolutionPackages) -> None:
     assert not list(packages.managed.parent.glob("*.partial"))
     ET.fromstring(read(packages.managed, "solution.xml"))  # well-formed
+
+
+def test_in_memory_package_equals_the_written_one(packages: SolutionPackages) -> None:
+    assert solution_zip(managed=True) == packages.managed.read_bytes()
+    assert solution_zip(managed=False) == packages.unmanaged.read_bytes()
