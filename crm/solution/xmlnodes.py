@@ -1,4 +1,4 @@
-"""Small ElementTree helpers shared by the XML builders: elements from data, labels in every
+"""Small ElementTree functions shared by the XML builders: elements from data, labels in every
 shipped language, and serialisation the way Dataverse exports write it (UTF-8, declaration)."""
 
 from __future__ import annotations

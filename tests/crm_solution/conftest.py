@@ -1,4 +1,4 @@
-"""One build of both packages per test session (the build is deterministic), plus helpers that
+"""One build of both packages per test session (the build is deterministic), plus functions that
 rewrite a built zip with one fault so a check can be shown to catch it."""
 
 from __future__ import annotations
