@@ -10,7 +10,7 @@ NODE_STAMP := node_modules/.installed
 # The e2e tests need a browser; `make test` installs Debian's chromium when it is missing.
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test check unit integration e2e bench crm-test deps chromium clean
+.PHONY: run test check unit integration e2e bench crm-test solution deps chromium clean
 
 deps: $(PIP_STAMP) $(NODE_STAMP)
 
@@ -52,6 +52,11 @@ integration: deps
 
 e2e: deps chromium
 	$(PY) -m pytest tests/e2e
+
+## solution: build the Dynamics 365 solution into dist/ (managed + unmanaged zip) and check both.
+## OPPORTUNITY_FORM_ID=<guid> adds the Cockpit tab to another opportunity main form.
+solution: $(PIP_STAMP)
+	$(PY) -m crm.solution --out dist $(if $(OPPORTUNITY_FORM_ID),--form-id $(OPPORTUNITY_FORM_ID))
 
 crm-test:
 	@if [ -d crm/tests ]; then node --test crm/tests/; fi

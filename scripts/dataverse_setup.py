@@ -20,6 +20,9 @@ The role "Opportunity Cockpit background writer" holds, at organization (Global)
 Add more with ``--privilege prvName[:Depth]`` if Dataverse answers 403 naming another privilege
 (e.g. a custom write-back column on a table of its own).
 
+It also records the org's unique name and URL name and sets the Cockpit URL environment
+variable (scripts/dataverse_org.py).
+
 Web API calls (https://learn.microsoft.com/power-apps/developer/data-platform/webapi/overview):
 root business unit ``GET businessunits?$filter=_parentbusinessunitid_value eq null``; role
 ``POST roles`` + ``AddPrivilegesRole``; application user ``POST systemusers`` with ``applicationid``
@@ -28,9 +31,7 @@ Must run as a Dataverse System Administrator. If your tenant blocks creating app
 through the Web API, create it in the Power Platform admin center instead (docs/deploy.md) and
 re-run: the script then only creates and assigns the role.
 
-Run::
-
-    python -m scripts.dataverse_setup --org-url https://contoso.crm4.dynamics.com --app-id <client id>
+Run: ``python -m scripts.dataverse_setup --org-url https://contoso.crm4.dynamics.com --app-id <id>``.
 """
 
 from __future__ import annotations
@@ -45,12 +46,20 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from scripts.azcli import AzCliError, az, say
+from scripts.dataverse_org import (
+    OrgIdentity,
+    add_org_arguments,
+    configure_org_identity,
+    retrieve_org_identity,
+    set_cockpit_url,
+)
 
 __all__ = [
     "API_PATH",
     "DEFAULT_PRIVILEGES",
     "DEFAULT_ROLE_NAME",
     "DataverseError",
+    "OrgIdentity",
     "SetupResult",
     "Transport",
     "main",
@@ -90,7 +99,9 @@ class SetupResult:
     business_unit_id: str = ""
     role_id: str = ""
     user_id: str = ""
+    identity: OrgIdentity | None = None
     created: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
 def parse_privilege(text: str) -> tuple[str, str]:
@@ -254,10 +265,17 @@ def setup(
     app_id: str,
     role_name: str = DEFAULT_ROLE_NAME,
     privileges: Sequence[tuple[str, str]] = DEFAULT_PRIVILEGES,
+    cockpit_url: str | None = None,
 ) -> SetupResult:
-    """Create (or confirm) role, privileges, application user and assignment; idempotent."""
+    """Create (or confirm) role, privileges, application user and assignment; read the org's
+    unique name and URL name; with ``cockpit_url``, set the solution's environment variable.
+    Idempotent."""
     api = _Api(transport)
     result = SetupResult()
+    try:
+        result.identity = retrieve_org_identity(api)
+    except ValueError as error:
+        raise DataverseError(str(error)) from None
     result.business_unit_id = _root_business_unit(api)
     result.role_id = _ensure_role(
         api, name=role_name, business_unit_id=result.business_unit_id, result=result
@@ -271,6 +289,8 @@ def setup(
     _ensure_role_assigned(
         api, org_url=org_url, user_id=result.user_id, role_id=result.role_id, result=result
     )
+    if cockpit_url:
+        result.notes.append(set_cockpit_url(api, cockpit_url=cockpit_url))
     return result
 
 
@@ -313,8 +333,7 @@ def _org_origin(url: str) -> str:
     return url
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Command line entry point (also called by the postprovision hook)."""
+def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--org-url", required=True, help="https://<org>.crm<N>.dynamics.com")
     parser.add_argument("--app-id", required=True, help="the app registration's client id")
@@ -323,11 +342,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--privilege", action="append", type=parse_privilege, default=[], metavar="prvName[:Depth]"
     )
     parser.add_argument("--no-default-privileges", action="store_true")
+    add_org_arguments(parser)
     args = parser.parse_args(argv)
-    org_url = _org_origin(args.org_url)
-    privileges = ([] if args.no_default_privileges else list(DEFAULT_PRIVILEGES)) + args.privilege
-    if not privileges:
+    args.privileges = (
+        [] if args.no_default_privileges else list(DEFAULT_PRIVILEGES)
+    ) + args.privilege
+    if not args.privileges:
         parser.error("no privileges left: pass --privilege")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line entry point (also called by the postprovision hook)."""
+    args = _arguments(argv)
+    org_url = _org_origin(args.org_url)
     try:
         # The deployer's own Dataverse token; kept in memory, never printed.
         token = az(
@@ -348,7 +376,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             org_url=org_url,
             app_id=args.app_id,
             role_name=args.role_name,
-            privileges=privileges,
+            privileges=args.privileges,
+            cockpit_url=args.cockpit_url,
         )
     except DataverseError as error:
         raise SystemExit(
@@ -358,6 +387,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     say(
         f"  Dataverse {org_url}: application user {result.user_id} with role {args.role_name!r} ({changes})."
     )
+    for note in result.notes:
+        say(f"  {note}.")
+    if result.identity is not None:
+        configure_org_identity(args, org_url=org_url, identity=result.identity)
     return 0
 
 

@@ -71,7 +71,10 @@ _EXPECTED: dict[str, str] = {
     "api_audiences": "comma-separated audiences of our API, e.g. <client id>,api://<client id>",
     "api_required_scope": "the delegated scope our API requires, e.g. access_as_user",
     "admin_role": "an app role value, e.g. Cockpit.Admin",
-    "crm_orgs": '[{"tenant_id": "<GUID>", "name": "contoso", "url": "https://contoso.crm4.dynamics.com"}]',
+    "crm_orgs": (
+        '[{"tenant_id": "<GUID>", "name": "contoso", "url": "https://contoso.crm4.dynamics.com", '
+        '"unique_name": "org1a2b3c4d" (optional), "url_name": "contoso" (optional)}]'
+    ),
     "frame_ancestors": "space/comma-separated CRM origins, e.g. https://contoso.crm4.dynamics.com",
     "token_cache_key": "a base64-encoded 32-byte key (openssl rand -base64 32)",
     "session_idle_minutes": "a whole number of minutes between 5 and 1440",
@@ -85,11 +88,19 @@ class SettingsError(Exception):
 
 
 class CrmOrgSetting(BaseModel):
-    """One configured Dataverse environment."""
+    """One configured Dataverse environment.
+
+    ``unique_name`` and ``url_name`` are optional (older configurations have only ``name``);
+    ``scripts/dataverse_setup.py`` reads both from Dataverse (``RetrieveCurrentOrganization``).
+    """
 
     tenant_id: uuid.UUID
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
     url: str
+    # Unique names are letters, digits and underscores (e.g. "org1a2b3c4d", "contoso_dev");
+    # URL names are DNS labels. Both are compared case-insensitively (CrmOrg.answers_to).
+    unique_name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_][A-Za-z0-9_-]{0,99}$")
+    url_name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{0,62}$")
 
     @field_validator("url")
     @classmethod
@@ -246,6 +257,10 @@ class Settings(BaseSettings):
         names = [(str(o.tenant_id), o.name) for o in self.crm_orgs]
         if len(names) != len(set(names)):
             problems.append(("crm_orgs", "lists the same org name twice for one tenant"))
+        elif ambiguous := _ambiguous_org_names(self.orgs):
+            problems.append(
+                ("crm_orgs", f"gives two orgs of one tenant the same name: {sorted(ambiguous)}")
+            )
         if self.storage_connection_string is None and self.storage_table_endpoint is None:
             problems.append(
                 ("storage_connection_string", "or COCKPIT_STORAGE_TABLE_ENDPOINT is required")
@@ -342,7 +357,14 @@ class Settings(BaseSettings):
     @cached_property
     def orgs(self) -> tuple[CrmOrg, ...]:
         return tuple(
-            CrmOrg(tenant_id=str(o.tenant_id), name=o.name, url=o.url) for o in self.crm_orgs
+            CrmOrg(
+                tenant_id=str(o.tenant_id),
+                name=o.name,
+                url=o.url,
+                unique_name=o.unique_name,
+                url_name=o.url_name,
+            )
+            for o in self.crm_orgs
         )
 
     @property
@@ -366,6 +388,17 @@ class Settings(BaseSettings):
             if org.tenant_id == tenant_id and org.name == name:
                 return org
         return None
+
+
+def _ambiguous_org_names(orgs: tuple[CrmOrg, ...]) -> set[str]:
+    """Names (name, unique name or URL name) that more than one org of a tenant answers to: an
+    ``orgname`` must select exactly one org."""
+    seen: dict[tuple[str, str], int] = {}
+    for org in orgs:
+        for identifier in org.identifiers:
+            key = (org.tenant_id, identifier)
+            seen[key] = seen.get(key, 0) + 1
+    return {identifier for (_, identifier), count in seen.items() if count > 1}
 
 
 def _expand_dev(conn: str) -> str:

@@ -88,15 +88,47 @@ function makeCrossOriginWindow() {
   return win;
 }
 
-/** Xrm.Navigation / Xrm.Utility with recorded calls. */
+/**
+ * What Xrm.WebApi.retrieveMultipleRecords answers for the environment variable query, as the Web
+ * API shapes it: the definition with its expanded value records. `variable` is
+ * {value, defaultvalue} (either may be missing) or null for "no such definition".
+ */
+function variableAnswer(variable) {
+  if (variable === null) {
+    return { entities: [] };
+  }
+  const values = variable.value === undefined ? [] : [{ value: variable.value }];
+  return {
+    entities: [
+      {
+        schemaname: "cockpit_CockpitUrl",
+        defaultvalue: variable.defaultvalue === undefined ? null : variable.defaultvalue,
+        environmentvariabledefinition_environmentvariablevalue: values,
+      },
+    ],
+  };
+}
+
+/** Xrm.Navigation / Xrm.Utility / Xrm.WebApi with recorded calls. */
 function makeXrm(options = {}) {
   // `in` rather than defaults, so a test can pass `undefined` to model a missing setting.
   const uniqueName = "uniqueName" in options ? options.uniqueName : "contoso";
   const orgLcid = "orgLcid" in options ? options.orgLcid : 1033;
   const userLcid = "userLcid" in options ? options.userLcid : 1033;
-  const calls = { openUrl: [], alerts: [] };
+  const variable = "variable" in options ? options.variable : { value: "https://cockpit.contoso.example" };
+  const calls = { openUrl: [], alerts: [], webApi: [] };
   return {
     calls,
+    // https://learn.microsoft.com/power-apps/developer/model-driven-apps/clientapi/reference/xrm-webapi/retrievemultiplerecords
+    WebApi: {
+      retrieveMultipleRecords(entityLogicalName, query) {
+        calls.webApi.push({ entityLogicalName, query });
+        if (options.webApiError) {
+          return Promise.reject(new Error(options.webApiError));
+        }
+        return Promise.resolve(variableAnswer(variable));
+      },
+    },
     Navigation: {
       openUrl(url, options) {
         calls.openUrl.push({ url, options });
@@ -124,6 +156,8 @@ function makeFormContext(options = {}) {
   const entityName = options.entityName || "opportunity";
   const refresh = options.refresh || (() => Promise.resolve());
   const labels = options.labels || { closeprobability: "Probability" };
+  const controls = options.controls || {};
+  const tabs = options.tabs || {};
   const calls = { refresh: [], notifications: [], cleared: [] };
   const visible = new Map();
   const form = {
@@ -147,6 +181,9 @@ function makeFormContext(options = {}) {
       },
     },
     ui: {
+      tabs: {
+        get: (name) => tabs[name] || null,
+      },
       setFormNotification(message, level, uniqueId) {
         calls.notifications.push({ message, level, uniqueId });
         visible.set(uniqueId, { message, level });
@@ -158,10 +195,103 @@ function makeFormContext(options = {}) {
       },
     },
     getControl(name) {
+      if (name in controls) return controls[name];
       return name in labels ? { getLabel: () => labels[name] } : null;
     },
   };
   return form;
+}
+
+/**
+ * A MessageChannel whose ports deliver synchronously, so tests see the effect of a post at once.
+ * https://developer.mozilla.org/docs/Web/API/MessageChannel
+ */
+function makeMessageChannelClass() {
+  const channels = [];
+  class FakePort {
+    constructor() {
+      this.onmessage = null;
+      this.closed = false;
+      this.other = null;
+    }
+    postMessage(data) {
+      const target = this.other;
+      if (!this.closed && target && !target.closed && typeof target.onmessage === "function") {
+        target.onmessage({ data });
+      }
+    }
+    close() {
+      this.closed = true;
+    }
+  }
+  class FakeMessageChannel {
+    constructor() {
+      this.port1 = new FakePort();
+      this.port2 = new FakePort();
+      this.port1.other = this.port2;
+      this.port2.other = this.port1;
+      channels.push(this);
+    }
+  }
+  FakeMessageChannel.channels = channels;
+  return FakeMessageChannel;
+}
+
+/**
+ * The IFRAME control (getSrc/setSrc/getContentWindow) and the cockpit document inside it. The
+ * frame's content window only receives a postMessage whose targetOrigin is the origin of the URL
+ * it currently shows, as browsers do; the cockpit side records what it received.
+ */
+function makeFrameControl({ initialSrc = "about:blank?id=%7b0AA00000-0000-4000-8000-000000000001%7d&orglcid=1033&orgname=contoso&type=3&typename=opportunity&userlcid=1033", contentWindowError = null } = {}) {
+  let src = initialSrc;
+  const received = [];
+  const calls = { setSrc: [], getContentWindow: 0 };
+  const contentWindow = {
+    postMessage(message, targetOrigin, transfer) {
+      let origin = null;
+      try {
+        origin = new URL(src).origin;
+      } catch (e) {
+        origin = null;
+      }
+      if (targetOrigin === origin) {
+        received.push({ message, ports: transfer || [] });
+      }
+    },
+  };
+  return {
+    calls,
+    received,
+    getSrc: () => src,
+    setSrc(value) {
+      calls.setSrc.push(value);
+      src = value;
+    },
+    getContentWindow() {
+      calls.getContentWindow += 1;
+      return contentWindowError ? Promise.reject(new Error(contentWindowError)) : Promise.resolve(contentWindow);
+    },
+  };
+}
+
+/** A form tab with TabStateChange handlers (formContext.ui.tabs.get(name)). */
+function makeTab({ displayState = "collapsed" } = {}) {
+  let state = displayState;
+  const handlers = new Set();
+  return {
+    handlers,
+    getDisplayState: () => state,
+    setDisplayState(value) {
+      state = value;
+      for (const handler of [...handlers]) handler({ getEventSource: () => this });
+    },
+    addTabStateChange(handler) {
+      handlers.add(handler);
+    },
+    removeTabStateChange(handler) {
+      handlers.delete(handler);
+    },
+  };
 }
 
 function executionContextFor(formContext) {
@@ -192,6 +322,10 @@ module.exports = {
   makeCrossOriginWindow,
   makeXrm,
   makeFormContext,
+  makeFrameControl,
+  makeTab,
+  makeMessageChannelClass,
+  variableAnswer,
   executionContextFor,
   loadWebResource,
   settle,

@@ -12,6 +12,14 @@ Behaviours and their sources:
   (https://learn.microsoft.com/power-apps/developer/data-platform/webapi/reference/addprivilegesrole);
 - ``POST systemusers(<id>)/systemuserroles_association/$ref`` with ``@odata.id`` associates, 204
   (https://learn.microsoft.com/power-apps/developer/data-platform/webapi/associate-disassociate-entities-using-web-api);
+- ``RetrieveCurrentOrganization(AccessType=@p1)`` with ``@p1=Microsoft.Dynamics.CRM.EndpointAccessType'Default'``
+  answers ``{"Detail": OrganizationDetail}`` with ``UniqueName`` and ``UrlName``
+  (https://learn.microsoft.com/power-apps/developer/data-platform/webapi/reference/retrievecurrentorganization);
+- environment variables: ``environmentvariabledefinitions`` filtered by ``schemaname`` with the
+  ``environmentvariabledefinition_environmentvariablevalue`` expansion; ``POST
+  environmentvariablevalues`` binds its definition through ``EnvironmentVariableDefinitionId@odata.bind``;
+  ``PATCH environmentvariablevalues(<id>)`` changes ``value``
+  (https://learn.microsoft.com/power-apps/developer/data-platform/reference/entities/environmentvariablevalue);
 - errors use Dataverse's body ``{"error": {"code": "0x...", "message": ...}}``; a caller without a
   token gets 401, a non-admin caller 403 ``0x80040220`` (PrivilegeDenied)
   (https://learn.microsoft.com/power-apps/developer/data-platform/reference/web-service-error-codes).
@@ -65,6 +73,17 @@ class FakeDataverse:
         self.roles: list[dict[str, Any]] = []
         self.users: list[dict[str, Any]] = []
         self.requests: list[tuple[str, str]] = []
+        # An org whose unique name differs from its URL's first label, as is common.
+        self.organization = {
+            "OrganizationId": str(uuid.uuid4()),
+            "FriendlyName": "Contoso",
+            "UniqueName": "unq5f1e2d3c4b",
+            "UrlName": "contoso",
+            "State": "Enabled",
+        }
+        # Filled by a test that imports the solution: definitions and their (0..1) values.
+        self.variable_definitions: list[dict[str, Any]] = []
+        self.variable_values: list[dict[str, Any]] = []
 
     # The transport signature of scripts.dataverse_setup.
     def __call__(
@@ -89,6 +108,9 @@ class FakeDataverse:
             )
         representation = headers.get("prefer") == "return=representation"
 
+        handled = self._org_and_variables(method, route, query, body)
+        if handled is not None:
+            return handled
         if route == "/businessunits" and method == "GET":
             if "_parentbusinessunitid_value eq null" in query:
                 return 200, {"value": [{"businessunitid": self.root_bu}]}
@@ -200,3 +222,73 @@ class FakeDataverse:
                     found_user["roles"].append(rid.group(1))
                 return 204, None
         return _error(404, "0x80060888", f"Resource not found for the segment '{route}'.")
+
+    def add_variable_definition(self, schema_name: str, *, default: str | None = None) -> str:
+        """What importing the solution creates: the definition, without a value."""
+        definition_id = str(uuid.uuid4())
+        self.variable_definitions.append(
+            {
+                "environmentvariabledefinitionid": definition_id,
+                "schemaname": schema_name,
+                "defaultvalue": default,
+            }
+        )
+        return definition_id
+
+    def _org_and_variables(
+        self, method: str, route: str, query: str, body: Mapping[str, Any] | None
+    ) -> tuple[int, Any] | None:
+        if route == "/RetrieveCurrentOrganization(AccessType=@p1)" and method == "GET":
+            if query != "@p1=Microsoft.Dynamics.CRM.EndpointAccessType'Default'":
+                return _error(400, "0x0", f"Invalid AccessType parameter: {query!r}")
+            return 200, {"Detail": dict(self.organization)}
+        if route == "/environmentvariabledefinitions" and method == "GET":
+            name = re.search(r"schemaname eq '([^']+)'", query)
+            expand = "$expand=environmentvariabledefinition_environmentvariablevalue" in query
+            found = []
+            for definition in self.variable_definitions:
+                if name and definition["schemaname"] != name.group(1):
+                    continue
+                row = dict(definition)
+                if expand:
+                    row["environmentvariabledefinition_environmentvariablevalue"] = [
+                        {
+                            "environmentvariablevalueid": v["environmentvariablevalueid"],
+                            "value": v["value"],
+                        }
+                        for v in self.variable_values
+                        if v["environmentvariabledefinitionid"]
+                        == definition["environmentvariabledefinitionid"]
+                    ]
+                found.append(row)
+            return 200, {"value": found}
+        if route == "/environmentvariablevalues" and method == "POST":
+            body = body or {}
+            bound = re.fullmatch(
+                r"/environmentvariabledefinitions\(([0-9a-f-]+)\)",
+                str(body.get("EnvironmentVariableDefinitionId@odata.bind", "")),
+            )
+            target = (
+                _find(self.variable_definitions, "environmentvariabledefinitionid", bound.group(1))
+                if bound
+                else None
+            )
+            if target is None:
+                return _error(400, "0x80040203", "EnvironmentVariableDefinitionId is required")
+            self.variable_values.append(
+                {
+                    "environmentvariablevalueid": str(uuid.uuid4()),
+                    "environmentvariabledefinitionid": target["environmentvariabledefinitionid"],
+                    "schemaname": body.get("schemaname"),
+                    "value": body.get("value"),
+                }
+            )
+            return 204, None
+        if m := re.fullmatch(r"/environmentvariablevalues\(([0-9a-f-]+)\)", route):
+            value = _find(self.variable_values, "environmentvariablevalueid", m.group(1))
+            if value is None:
+                return _error(404, "0x80040217", "environmentvariablevalue does not exist")
+            if method == "PATCH":
+                value.update({k: v for k, v in (body or {}).items() if k == "value"})
+                return 204, None
+        return None

@@ -43,6 +43,7 @@ class Handler(BaseHTTPRequestHandler):
                     {
                         "roles": DATAVERSE.roles,
                         "users": DATAVERSE.users,
+                        "variable_values": DATAVERSE.variable_values,
                         "root_bu": DATAVERSE.root_bu,
                     },
                 )
@@ -64,6 +65,9 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self._handle("POST")
 
+    def do_PATCH(self) -> None:
+        self._handle("PATCH")
+
 
 def main() -> None:
     global DATAVERSE
@@ -74,6 +78,8 @@ def main() -> None:
     parser.add_argument("--token", required=True)
     args = parser.parse_args()
     DATAVERSE = FakeDataverse(org_url=f"https://127.0.0.1:{args.port}", token=args.token)
+    # As after importing the solution, so the script can set the Cockpit URL.
+    DATAVERSE.add_variable_definition("cockpit_CockpitUrl")
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(args.cert, args.key)

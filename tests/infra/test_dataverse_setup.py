@@ -265,3 +265,107 @@ def test_command_line_refuses_an_org_url_that_is_not_an_https_origin(fake_cli: F
     assert result.returncode == 1
     assert "https origin" in result.stderr
     assert fake_cli.calls() == []
+
+
+# --- org identity and the Cockpit URL environment variable ------------------------------------
+
+COCKPIT_URL = "https://cockpit.contoso.com"
+
+
+def test_setup_reads_the_org_unique_name_and_url_name() -> None:
+    dataverse = FakeDataverse(org_url=ORG)
+
+    result = setup(dataverse, org_url=ORG, app_id=APP_ID)
+
+    assert result.identity is not None
+    assert (result.identity.unique_name, result.identity.url_name) == ("unq5f1e2d3c4b", "contoso")
+    assert (
+        "GET",
+        "/RetrieveCurrentOrganization(AccessType=@p1)?@p1=Microsoft.Dynamics.CRM.EndpointAccessType'Default'",
+    ) in dataverse.requests
+
+
+def test_setup_sets_then_changes_the_cockpit_url_once_the_solution_is_imported() -> None:
+    dataverse = FakeDataverse(org_url=ORG)
+    definition = dataverse.add_variable_definition("cockpit_CockpitUrl")
+
+    first = setup(dataverse, org_url=ORG, app_id=APP_ID, cockpit_url=COCKPIT_URL)
+    again = setup(dataverse, org_url=ORG, app_id=APP_ID, cockpit_url=COCKPIT_URL)
+    moved = setup(dataverse, org_url=ORG, app_id=APP_ID, cockpit_url="https://cockpit2.contoso.com")
+
+    assert first.notes == [f"cockpit_CockpitUrl set to {COCKPIT_URL}"]
+    assert again.notes == [f"cockpit_CockpitUrl already {COCKPIT_URL}"]
+    assert moved.notes == ["cockpit_CockpitUrl changed to https://cockpit2.contoso.com"]
+    [value] = dataverse.variable_values
+    assert value["environmentvariabledefinitionid"] == definition
+    assert value["value"] == "https://cockpit2.contoso.com"
+    assert [m for m, p in dataverse.requests if "environmentvariablevalues" in p] == [
+        "POST",
+        "PATCH",
+    ]
+
+
+def test_before_the_solution_is_imported_the_url_is_left_with_a_note() -> None:
+    dataverse = FakeDataverse(org_url=ORG)
+
+    result = setup(dataverse, org_url=ORG, app_id=APP_ID, cockpit_url=COCKPIT_URL)
+
+    assert dataverse.variable_values == []
+    assert "import the solution" in result.notes[0]
+    assert result.user_id  # the rest of the setup still happened
+
+
+def test_an_org_answer_without_names_is_a_dataverse_error() -> None:
+    dataverse = FakeDataverse(org_url=ORG)
+    dataverse.organization = {"OrganizationId": "x"}
+
+    with pytest.raises(DataverseError, match="UniqueName"):
+        setup(dataverse, org_url=ORG, app_id=APP_ID)
+    assert dataverse.roles == []
+
+
+def test_command_line_sets_the_cockpit_url_and_records_the_org_names_for_azd(
+    fake_cli: FakeCli, dataverse_server: DataverseServer
+) -> None:
+    result = subprocess.run(
+        [
+            sys.executable, "-m", "scripts.dataverse_setup",
+            "--org-url", dataverse_server.url, "--app-id", APP_ID,
+            "--cockpit-url", COCKPIT_URL + "/",
+        ],
+        cwd=REPO_ROOT,
+        env=fake_cli.env(SSL_CERT_FILE=str(dataverse_server.ca_file), AZURE_ENV_NAME="prod"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )  # fmt: skip
+
+    assert result.returncode == 0, result.stderr
+    assert [v["value"] for v in dataverse_server.state()["variable_values"]] == [COCKPIT_URL]
+    assert "unique name 'unq5f1e2d3c4b', URL name 'contoso'" in result.stdout
+    # No Function App named: the line to add to COCKPIT_CRM_ORGS is printed instead.
+    assert '"unique_name": "unq5f1e2d3c4b", "url_name": "contoso"' in result.stdout
+    assert fake_cli.state()["azd_env"] == {
+        "COCKPIT_CRM_ORG_UNIQUE_NAME": "unq5f1e2d3c4b",
+        "COCKPIT_CRM_ORG_URL_NAME": "contoso",
+    }
+
+
+def test_command_line_refuses_a_cockpit_url_that_is_not_https(fake_cli: FakeCli) -> None:
+    result = subprocess.run(
+        [
+            sys.executable, "-m", "scripts.dataverse_setup",
+            "--org-url", ORG, "--app-id", APP_ID, "--cockpit-url", "http://cockpit.contoso.com",
+        ],
+        cwd=REPO_ROOT,
+        env=fake_cli.env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )  # fmt: skip
+
+    assert result.returncode == 2
+    assert "must be an https URL" in result.stderr
+    assert fake_cli.calls() == []
