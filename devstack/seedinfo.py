@@ -29,6 +29,8 @@ class CockpitApp:
     secret: str | None
     admin_role: str | None
     managed_identity_client_id: str | None
+    # Other apps of the seed with a delegated permission on the cockpit's API: its bearer clients.
+    api_clients: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -51,11 +53,19 @@ def _cockpit(raw: dict[str, Any]) -> CockpitApp:
     identity = next(
         (m for m in raw.get("managed_identities", []) if m.get("principal_id") in trusted), None
     )
+    clients = tuple(
+        str(a["client_id"]).lower()
+        for a in apps
+        if any(
+            str(p.get("resource", "")).lower() == wanted for p in a.get("delegated_permissions", [])
+        )
+    )
     return CockpitApp(
         client_id=wanted,
         secret=app.get("secret"),
         admin_role=(raw.get("cockpit") or {}).get("admin_role"),
         managed_identity_client_id=identity["client_id"] if identity else None,
+        api_clients=clients,
     )
 
 

@@ -168,6 +168,8 @@ class Stack:
         }
         if cockpit.admin_role:
             env["COCKPIT_ADMIN_ROLE"] = cockpit.admin_role
+        if cockpit.api_clients:
+            env["COCKPIT_API_CLIENT_IDS"] = ",".join(cockpit.api_clients)
         env.update(self._credential_environment())
         return env
 

@@ -107,6 +107,10 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "en": "The access token is not valid.",
         "de": "Das Zugriffstoken ist ungültig.",
     },
+    "client_not_allowed": {
+        "en": "This application may not call the cockpit's API. Ask your cockpit administrator to allow it.",
+        "de": "Diese Anwendung darf die API des Cockpits nicht aufrufen. Bitten Sie Ihre Cockpit-Administration, sie zuzulassen.",
+    },
     "insufficient_scope": {
         "en": "The access token does not grant access to the cockpit API.",
         "de": "Das Zugriffstoken erlaubt keinen Zugriff auf die Cockpit-API.",
@@ -120,8 +124,8 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "de": "Nur Cockpit-Administratoren dürfen das.",
     },
     "org_not_allowed": {
-        "en": "This Dynamics 365 organisation is not configured for your tenant.",
-        "de": "Diese Dynamics-365-Organisation ist für Ihren Mandanten nicht eingerichtet.",
+        "en": "The cockpit is not set up for the Dynamics 365 organisation “{org}” of your tenant. Ask your cockpit administrator to add it (by its unique name or URL name).",
+        "de": "Das Cockpit ist für die Dynamics-365-Organisation „{org}“ Ihres Mandanten nicht eingerichtet. Bitten Sie Ihre Cockpit-Administration, sie hinzuzufügen (mit ihrem eindeutigen Namen oder URL-Namen).",
     },
     "signed_in_title": {"en": "You are signed in", "de": "Sie sind angemeldet"},
     "signed_in_return": {

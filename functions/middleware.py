@@ -25,7 +25,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from functions.errors import internal_error, problem
 from functions.i18n import t
 from functions.rendering import request_lang
-from shared.domain.errors import PayloadTooLarge
 from shared.observability import correlation_id, new_correlation_id
 
 log = logging.getLogger("cockpit.http")
@@ -85,8 +84,8 @@ class CorrelationMiddleware:
 
 
 class BodyLimitMiddleware:
-    """413 for bodies over ``limit`` bytes: by ``Content-Length`` before reading, and while reading
-    when a body arrives without one (chunked)."""
+    """413 for bodies over ``limit`` bytes: by ``Content-Length`` before reading; a body sent
+    without one (chunked) is read here first, up to the limit, and handed on only if it fits."""
 
     def __init__(self, app: ASGIApp, *, limit: int) -> None:
         self.app = app
@@ -97,24 +96,47 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         declared = _header(scope, b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
-            request = Request(scope)
-            message = t("payload_too_large", request_lang(request), {"limit": self.limit})
-            response = problem(request, status=413, code="payload_too_large", message=message)
-            await response(scope, receive, send)
+        if declared is not None:
+            if not declared.isdigit() or int(declared) > self.limit:
+                await self._refuse(scope, receive, send)
+                return
+            await self.app(scope, receive, send)
             return
-        seen = 0
+        body, fits = await self._read_up_to_limit(receive)
+        if not fits:
+            await self._refuse(scope, receive, send)
+            return
+        replayed = False
 
-        async def counted() -> Message:
-            nonlocal seen
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()  # after the body: wait for the disconnect as usual
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+    async def _read_up_to_limit(self, receive: Receive) -> tuple[bytes, bool]:
+        chunks: list[bytes] = []
+        size = 0
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    raise PayloadTooLarge(f"request body over {self.limit} bytes")
-            return message
+            if message["type"] != "http.request":
+                return b"".join(chunks), True
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.limit:
+                return b"", False
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks), True
 
-        await self.app(scope, counted, send)
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope)
+        message = t("payload_too_large", request_lang(request), {"limit": self.limit})
+        response = problem(request, status=413, code="payload_too_large", message=message)
+        await response(scope, receive, send)
 
 
 class SecurityHeadersMiddleware:

@@ -280,6 +280,7 @@ class Container:
             audiences=s.audiences,
             allowed_tenants=s.allowed_tenants,
             required_scope=s.api_required_scope,
+            allowed_clients=frozenset(str(c) for c in s.api_client_ids),
         )
 
     async def aclose(self) -> None:

@@ -70,6 +70,7 @@ _EXPECTED: dict[str, str] = {
     "client_certificate_password": "the certificate's password, if any",
     "api_audiences": "comma-separated audiences of our API, e.g. <client id>,api://<client id>",
     "api_required_scope": "the delegated scope our API requires, e.g. access_as_user",
+    "api_client_ids": "comma-separated application (client) ids allowed to call the API",
     "admin_role": "an app role value, e.g. Cockpit.Admin",
     "crm_orgs": (
         '[{"tenant_id": "<GUID>", "name": "contoso", "url": "https://contoso.crm4.dynamics.com", '
@@ -161,6 +162,9 @@ class Settings(BaseSettings):
     client_certificate_password: SecretStr | None = None
     api_audiences: Annotated[list[str], NoDecode] = []
     api_required_scope: str = "access_as_user"
+    # Client applications (their application ids) whose users may call the JSON API with a
+    # bearer token; none by default.
+    api_client_ids: Annotated[list[uuid.UUID], NoDecode] = []
     admin_role: str = "Cockpit.Admin"
 
     crm_orgs: list[CrmOrgSetting] = Field(
@@ -191,7 +195,9 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     # --- field rules -------------------------------------------------------------------------
-    @field_validator("tenant_ids", "api_audiences", "frame_ancestors", mode="before")
+    @field_validator(
+        "tenant_ids", "api_audiences", "api_client_ids", "frame_ancestors", mode="before"
+    )
     @classmethod
     def _lists(cls, value: object) -> object:
         return _split_list(value)

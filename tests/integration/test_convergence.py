@@ -44,7 +44,8 @@ def clock() -> MovableClock:
 def app(stack: Stack, fresh: Sims, clock: MovableClock) -> Iterator[LiveApp]:
     with live_app(
         stack,
-        dataverse_max_attempts=2,
+        # The production number of attempts: a write check that cannot get an answer refuses
+        # the evaluation (503) rather than store one Dynamics never allowed.
         dataverse_retry_after_cap_seconds=1,
         # 50 concurrent evaluations per rep queue behind the per-user cap of 8 on a shared 2-core
         # machine: the storm is about convergence, so the interactive budget is generous here

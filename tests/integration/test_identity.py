@@ -407,6 +407,15 @@ async def test_attack_token_minted_for_another_app(app: LiveApp, sims: Sims) -> 
     assert (await bearer_status(app, token))[0] == 401
 
 
+async def test_attack_token_requested_by_a_client_app_that_is_not_allowed(
+    app: LiveApp, sims: Sims
+) -> None:
+    """A valid token for our API, but asked for by some other app a user consented to."""
+    for claims in ({"azp": OTHER_APP["client_id"]}, {"azp": None, "appid": OTHER_APP["client_id"]}):
+        status, body = await bearer_status(app, await sims.mint(claims))
+        assert status == 403 and body["code"] == "client_not_allowed"
+
+
 async def test_attack_malformed_authorization_header(app: LiveApp) -> None:
     async with httpx.AsyncClient() as c:
         for value in ("Basic YWJjOmRlZg==", "Bearer", "Bearer not.a.jwt"):

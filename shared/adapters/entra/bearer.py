@@ -91,8 +91,10 @@ class BearerVerifier:
         audiences: Sequence[str],
         allowed_tenants: frozenset[str],
         required_scope: str,
+        allowed_clients: frozenset[str] = frozenset(),
     ) -> None:
         self._jwks = jwks
+        self._clients = frozenset(c.lower() for c in allowed_clients)
         self._host = authority_host.rstrip("/")
         self._audiences = list(audiences)
         self._tenants = allowed_tenants
@@ -135,6 +137,12 @@ class BearerVerifier:
         scopes = str(claims.get("scp", "")).split()
         if self._scope not in scopes:
             raise Forbidden("the token lacks the required scope", code="insufficient_scope")
+        # Which application asked for the token: ``azp`` in v2 tokens, ``appid`` in v1 (Entra
+        # "Access token claims reference"). Only client apps the deployment names may call us; a
+        # user consenting to some other app must not turn it into a cockpit client.
+        client = str(claims.get("azp") or claims.get("appid") or "").lower()
+        if client not in self._clients:
+            raise Forbidden("the calling application is not allowed", code="client_not_allowed")
         roles = claims.get("roles", [])
         return Principal(
             kind="bearer",

@@ -8,6 +8,7 @@ the loop that creates them), never at import.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -47,8 +48,11 @@ TABLES: dict[str, str] = {
 # A point operation normally takes ~1 ms on Azurite and tens of ms on Azure. Short timeouts and few
 # retries keep a dead storage account from hanging requests (health must answer within 2 s).
 CONNECTION_TIMEOUT_S = 2
-READ_TIMEOUT_S = 5
-RETRY_TOTAL = 2
+READ_TIMEOUT_S = 4
+RETRY_TOTAL = 1
+# One operation (retries included) never takes longer than this: a frozen storage account makes a
+# request answer 503 within seconds instead of hanging (queries over many rows pass their own).
+OPERATION_TIMEOUT_S = 8.0
 
 
 class StorageOpCounter:
@@ -143,10 +147,23 @@ class Tables:
             self._clients[name] = client
         return client
 
-    async def run(self, logical: str, op: Callable[[TableClient], Awaitable[T]]) -> T:
+    async def run(
+        self,
+        logical: str,
+        op: Callable[[TableClient], Awaitable[T]],
+        *,
+        timeout: float = OPERATION_TIMEOUT_S,
+    ) -> T:
         """Run ``op`` against a table, creating the table once if it does not exist yet, and map
-        transport failures to :class:`StorageUnavailable`. Other azure errors propagate for the
-        store to interpret (exists / not found / modified)."""
+        transport failures and a ``timeout`` to :class:`StorageUnavailable`. Other azure errors
+        propagate for the store to interpret (exists / not found / modified)."""
+        try:
+            async with asyncio.timeout(timeout):
+                return await self._run(logical, op)
+        except TimeoutError as err:
+            raise StorageUnavailable(f"storage did not answer within {timeout:g} s") from err
+
+    async def _run(self, logical: str, op: Callable[[TableClient], Awaitable[T]]) -> T:
         client = self.client(logical)
         try:
             try:

@@ -45,6 +45,7 @@ class Keys:
             "tid": TENANT,
             "oid": "a11ce000-0000-4000-8000-000000000001",
             "scp": "access_as_user",
+            "azp": CLIENT,
             "iat": now,
             "nbf": now,
             "exp": now + 3600,
@@ -52,6 +53,10 @@ class Keys:
         claims.update(overrides)
         claims = {k: v for k, v in claims.items() if v is not None}
         return jwt.encode(claims, self.private[kid], algorithm="RS256", headers={"kid": kid})
+
+
+CLIENT = "7c11e0a1-2b3c-4d5e-8f60-718293a4b508"
+V1_CLIENT = "7c11e0a1-2b3c-4d5e-8f60-000000000001"
 
 
 @pytest.fixture
@@ -68,6 +73,7 @@ def verifier(keys: Keys) -> BearerVerifier:
         audiences=[API, f"api://{API}"],
         allowed_tenants=frozenset({TENANT}),
         required_scope="access_as_user",
+        allowed_clients=frozenset({CLIENT.upper(), V1_CLIENT}),
     )
 
 
@@ -120,6 +126,8 @@ async def test_bogus_kids_cannot_make_us_hammer_the_keys_endpoint(
         ({"oid": None}, NotSignedIn),
         ({"scp": None, "roles": ["Something.All"]}, Forbidden),
         ({"scp": "other_scope"}, Forbidden),
+        ({"azp": "0e1a2b3c-4d5e-4f60-8a1b-2c3d4e5f6a07"}, Forbidden),  # a client not allowed
+        ({"azp": None}, Forbidden),  # no client named at all
     ],
 )
 async def test_refusals(
@@ -127,6 +135,16 @@ async def test_refusals(
 ) -> None:
     with pytest.raises(error):
         await verifier.verify(keys.token(**overrides))
+
+
+async def test_clients_are_named_by_azp_or_by_appid_in_v1_tokens(
+    verifier: BearerVerifier, keys: Keys
+) -> None:
+    assert (await verifier.verify(keys.token())).kind == "bearer"
+    assert (await verifier.verify(keys.token(azp=None, appid=V1_CLIENT))).kind == "bearer"
+    with pytest.raises(Forbidden) as info:
+        await verifier.verify(keys.token(azp=None, appid=API))  # our own app id is no client
+    assert info.value.code == "client_not_allowed"
 
 
 async def test_leeway_tolerates_small_clock_skew(verifier: BearerVerifier, keys: Keys) -> None:
