@@ -88,7 +88,9 @@ class Container:
     def secret_box(self) -> SecretBox:
         from shared.adapters.crypto import SecretBox
 
-        return SecretBox(self.settings.token_cache_key_bytes)
+        # The key ring: seals with its newest active key, opens with any of its keys, so a
+        # rotation signs nobody out (docs/operations.md, "Rotate the token-cache key").
+        return SecretBox(self.settings.token_cache_ring, now=self.clock.now)
 
     @cached_property
     def projects(self) -> ProjectStore:

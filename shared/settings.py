@@ -12,13 +12,12 @@ problem, naming the variable and what a valid value looks like.
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 import re
 import uuid
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -33,6 +32,9 @@ from pydantic import (
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from shared.domain.orgs import CrmOrg
+
+if TYPE_CHECKING:
+    from shared.adapters.crypto import KeyRing
 
 __all__ = ["CrmOrgSetting", "Settings", "SettingsError", "load_settings"]
 
@@ -73,7 +75,10 @@ _EXPECTED: dict[str, str] = {
     "admin_role": "an app role value, e.g. Cockpit.Admin",
     "crm_orgs": '[{"tenant_id": "<GUID>", "name": "contoso", "url": "https://contoso.crm4.dynamics.com"}]',
     "frame_ancestors": "space/comma-separated CRM origins, e.g. https://contoso.crm4.dynamics.com",
-    "token_cache_key": "a base64-encoded 32-byte key (openssl rand -base64 32)",
+    "token_cache_key": (
+        "a base64-encoded 32-byte key (openssl rand -base64 32) or a JSON key ring written by "
+        "scripts/token_cache_key.py"
+    ),
     "session_idle_minutes": "a whole number of minutes between 5 and 1440",
     "session_absolute_hours": "a whole number of hours between 1 and 168",
     "log_level": "DEBUG, INFO, WARNING or ERROR",
@@ -217,12 +222,11 @@ class Settings(BaseSettings):
     @field_validator("token_cache_key")
     @classmethod
     def _aes_key(cls, value: SecretStr) -> SecretStr:
-        try:
-            raw = base64.b64decode(value.get_secret_value(), validate=True)
-        except (binascii.Error, ValueError):
-            raise ValueError("is not valid base64") from None
-        if len(raw) != 32:
-            raise ValueError(f"must decode to 32 bytes (got {len(raw)})")
+        # A single key or a key ring (docs/operations.md, "Rotate the token-cache key"). Parsing
+        # needs no cryptography import, so validation stays cheap at start-up.
+        from shared.adapters.crypto import parse_key_ring
+
+        parse_key_ring(value.get_secret_value())
         return value
 
     @model_validator(mode="after")
@@ -278,7 +282,7 @@ class Settings(BaseSettings):
             ("entra_authority_host", self.entra_authority_host == DEV_AUTHORITY_HOST),
             ("client_id", self.client_id == DEV_CLIENT_ID),
             ("tenant_ids", [str(t) for t in self.tenant_ids] == [DEV_TENANT_ID]),
-            ("token_cache_key", self.token_cache_key.get_secret_value() == DEV_TOKEN_CACHE_KEY),
+            ("token_cache_key", bytes(32) in self.token_cache_ring.key_material()),
             ("frame_ancestors", self.frame_ancestors == [DEV_FRAME_ANCESTORS]),
             (
                 "crm_orgs",
@@ -343,8 +347,10 @@ class Settings(BaseSettings):
         return self.api_audiences or [self.client_id, f"api://{self.client_id}"]
 
     @property
-    def token_cache_key_bytes(self) -> bytes:
-        return base64.b64decode(self.token_cache_key.get_secret_value())
+    def token_cache_ring(self) -> KeyRing:
+        from shared.adapters.crypto import parse_key_ring
+
+        return parse_key_ring(self.token_cache_key.get_secret_value())
 
     @property
     def cookie_secure_origin(self) -> str:
