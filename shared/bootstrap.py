@@ -259,6 +259,8 @@ def _client_credential(settings: Settings) -> str | dict[str, Any]:
             else None
         ),
         managed_identity_client_id=settings.managed_identity_client_id,
+        # The cloud's audience, the one the federated credential accepts (docs/deploy.md).
+        token_exchange_audience=settings.token_exchange_audience,
     )
 
 

@@ -36,7 +36,13 @@ from shared.domain.orgs import CrmOrg
 if TYPE_CHECKING:
     from shared.adapters.crypto import KeyRing
 
-__all__ = ["CrmOrgSetting", "Settings", "SettingsError", "load_settings"]
+__all__ = [
+    "TOKEN_EXCHANGE_AUDIENCES",
+    "CrmOrgSetting",
+    "Settings",
+    "SettingsError",
+    "load_settings",
+]
 
 # --- dev-stack defaults (all of them refused when running in Azure) ---------------------------
 DEV_TENANT_ID = "c0a7b2e1-5d4f-4c8a-9e21-3b6f0d9a1c01"  # "Contoso" in devstack/seed/demo.json
@@ -52,6 +58,19 @@ DEV_FRAME_ANCESTORS = "http://127.0.0.1:7080"
 # 32 bytes of zeros: obviously not a key, and refused outside dev.
 DEV_TOKEN_CACHE_KEY = base64.b64encode(bytes(32)).decode()
 
+# The audience of the managed-identity token exchanged under the app registration's federated
+# credential, per Entra cloud (Learn, "Configure an application to trust a managed identity");
+# scripts/entra_cloud.py gives the credential the same one. Other hosts (the dev simulator) use
+# the public value.
+TOKEN_EXCHANGE_AUDIENCES: dict[str, str] = {
+    "login.microsoftonline.com": "api://AzureADTokenExchange",
+    "login.microsoftonline.us": "api://AzureADTokenExchangeUSGov",
+    "login.usgovcloudapi.net": "api://AzureADTokenExchangeUSGov",
+    "login.chinacloudapi.cn": "api://AzureADTokenExchangeChina",
+    "login.partner.microsoftonline.cn": "api://AzureADTokenExchangeChina",
+}
+
+_PUBLIC_LOGIN = "login.microsoftonline.com"
 _TABLE_PREFIX = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,40}$")
 
 # What a valid value looks like, per variable, for the one-line error messages.
@@ -351,6 +370,11 @@ class Settings(BaseSettings):
         from shared.adapters.crypto import parse_key_ring
 
         return parse_key_ring(self.token_cache_key.get_secret_value())
+
+    @property
+    def token_exchange_audience(self) -> str:
+        host = urlsplit(self.entra_authority_host).hostname or ""
+        return TOKEN_EXCHANGE_AUDIENCES.get(host, TOKEN_EXCHANGE_AUDIENCES[_PUBLIC_LOGIN])
 
     @property
     def cookie_secure_origin(self) -> str:

@@ -406,7 +406,7 @@ def test_key_vault_reference_names_the_secret_the_hook_creates() -> None:
         body(main.modules["api"])["params"]["tokenCacheKeySecretName"] == "tokenCacheKeySecretName"
     )
     assert main.outputs["COCKPIT_TOKEN_CACHE_KEY_SECRET_NAME"]["value"] == "tokenCacheKeySecretName"
-    hooks = (REPO_ROOT / "scripts" / "hooks.py").read_text()
+    hooks = (REPO_ROOT / "scripts" / "postprovision_steps.py").read_text()
     assert 'require_env("COCKPIT_TOKEN_CACHE_KEY_SECRET_NAME")' in hooks
 
 
@@ -502,14 +502,21 @@ def test_parameters_file_matches_main_bicep() -> None:
 
 
 def test_hooks_only_read_outputs_main_bicep_declares() -> None:
-    hooks = (REPO_ROOT / "scripts" / "hooks.py").read_text()
+    hooks = "".join(
+        (REPO_ROOT / "scripts" / name).read_text()
+        for name in ("hooks.py", "postprovision_steps.py")
+    )
     read = set(re.findall(r'require_env\(\s*"([A-Z0-9_]+)"', hooks))
+    read |= set(re.findall(r'os\.environ\.get\(\s*"((?:COCKPIT|AZURE)_[A-Z0-9_]+)"', hooks))
     # Set by azd itself or by the deployer/preprovision hook rather than by Bicep outputs.
     from_elsewhere = {
         "AZURE_ENV_NAME",
         "AZURE_SUBSCRIPTION_ID",
+        "AZURE_PRINCIPAL_ID",
         "COCKPIT_CLIENT_ID",
         "COCKPIT_CRM_ORG_URL",
+        "COCKPIT_TENANT_IDS",
+        "COCKPIT_KEY_VAULT_RETRY_SECONDS",
     }
     outputs = set(load_rel(MAIN).outputs)
     assert read - from_elsewhere <= outputs, (
