@@ -66,6 +66,9 @@ param publicBaseUrl string = ''
 @description('Entra ID authority host: by default the one of the cloud this deployment runs in (public, US Government, China), which also decides the federated credential\'s audience.')
 param entraAuthorityHost string = environment().authentication.loginEndpoint
 
+@description('Resource id of an existing action group the alerts notify (COCKPIT_ALERT_ACTION_GROUP_ID). Empty: alerts fire without notifications.')
+param alertActionGroupId string = ''
+
 @description('Put storage behind private endpoints in a new virtual network. Off by default.')
 param vnetEnabled bool = false
 
@@ -141,6 +144,7 @@ module keyVault 'app/keyvault.bicep' = {
     name: '${abbrs.keyVaultVaults}${resourceToken}'
     location: location
     tags: tags
+    logAnalyticsName: monitoring.outputs.logAnalyticsName
   }
 }
 
@@ -195,6 +199,19 @@ module api 'app/function.bicep' = {
   dependsOn: [
     rbac
   ]
+}
+
+module alerts 'app/alerts.bicep' = {
+  name: 'alerts'
+  scope: rg
+  params: {
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+    logAnalyticsName: monitoring.outputs.logAnalyticsName
+    appHostName: api.outputs.defaultHostName
+    actionGroupId: alertActionGroupId
+    location: location
+    tags: tags
+  }
 }
 
 // Outputs land in .azure/<env>/.env and are read by the hooks. Names, ids and endpoints only.

@@ -120,7 +120,13 @@ class Container:
             transport=self._transport,
             verify=verify,
             timeout=httpx.Timeout(self.settings.dataverse_timeout_seconds, connect=5.0),
-            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+            # Sized to the requests one instance serves at once (COCKPIT_HTTP_POOL_SIZE): each
+            # holds at most one Dataverse call at a time; twice that leaves room for the timers
+            # and key fetches without letting a burst open hundreds of sockets.
+            limits=httpx.Limits(
+                max_connections=2 * self.settings.http_pool_size,
+                max_keepalive_connections=self.settings.http_pool_size,
+            ),
             # Never pick up proxies or CA bundles from the environment: configuration is explicit.
             trust_env=False,
             follow_redirects=False,
@@ -145,6 +151,8 @@ class Container:
             # is checked against the allow-list after sign-in.
             login_tenant=tenants[0] if len(tenants) == 1 else "organizations",
             ca_bundle=s.entra_ca_bundle,
+            timeout_seconds=s.entra_timeout_seconds,
+            pool_size=s.http_pool_size,
         )
         self._closers.append(_sync_closer(provider.close))
         return provider

@@ -101,6 +101,8 @@ _EXPECTED: dict[str, str] = {
     "session_idle_minutes": "a whole number of minutes between 5 and 1440",
     "session_absolute_hours": "a whole number of hours between 1 and 168",
     "log_level": "DEBUG, INFO, WARNING or ERROR",
+    "http_pool_size": "a whole number of connections between 1 and 1000",
+    "entra_timeout_seconds": "seconds, more than 0 and at most 60",
 }
 
 
@@ -191,6 +193,21 @@ class Settings(BaseSettings):
     dataverse_retry_after_cap_seconds: float = Field(default=30.0, gt=0, le=300)
     dataverse_deadline_seconds: float = Field(default=60.0, gt=0, le=300)
     dataverse_per_user_concurrency: int = Field(default=8, ge=1, le=32)
+
+    # Outbound HTTP (MSAL's requests session, the httpx client for Dataverse and Entra keys):
+    # connections per pool = the requests one instance serves at once (perInstanceConcurrency in
+    # infra/app/function.bicep, chosen in docs/deploy.md), so a full instance never queues for a
+    # connection ("connection pool full" at the urllib3 default of 10).
+    http_pool_size: int = Field(default=16, ge=1, le=1000)
+    # Every MSAL call to Entra ID is bounded (connect, then read): a hanging Entra must not hold
+    # a request, a worker thread and the rep for minutes.
+    entra_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+
+    # Telemetry to Azure Monitor (shared/telemetry.py), on only when this is set (Azure sets it;
+    # the local stack does not). Read under the name the Functions platform uses.
+    applicationinsights_connection_string: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("APPLICATIONINSIGHTS_CONNECTION_STRING")
+    )
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
@@ -392,8 +409,8 @@ def _expand_dev(conn: str) -> str:
 
 
 def _env_name(field: str) -> str:
-    if field == "website_site_name":
-        return "WEBSITE_SITE_NAME"
+    if field in ("website_site_name", "applicationinsights_connection_string"):
+        return field.upper()
     return f"COCKPIT_{field.upper()}"
 
 

@@ -300,7 +300,9 @@ def test_function_app_is_flex_consumption_python_311_with_one_warm_http_instance
     assert function.literal(config["runtime"]["name"]) == "python"
     assert function.literal(config["runtime"]["version"]) == "3.11"
     scale = config["scaleAndConcurrency"]
-    assert {"name": "http", "instanceCount": 1} in scale["alwaysReady"]
+    [http_group] = scale["alwaysReady"]
+    assert http_group["name"] == "http"
+    assert function.param_default(http_group["instanceCount"]) == 1
     memory = scale["instanceMemoryMB"]
     if isinstance(memory, str):
         allowed = function.allowed(memory)
@@ -528,7 +530,9 @@ def test_every_cockpit_app_setting_is_a_settings_field() -> None:
     _, settings = _app_settings()
     fields = set(Settings.model_fields)
     for name in settings:
-        if name.startswith("COCKPIT_"):
+        if name == "APPLICATIONINSIGHTS_CONNECTION_STRING":
+            assert "applicationinsights_connection_string" in fields
+        elif name.startswith("COCKPIT_"):
             assert name.removeprefix("COCKPIT_").lower() in fields, (
                 f"{name} is not read by Settings"
             )
@@ -561,6 +565,7 @@ def test_rendered_app_settings_are_accepted_by_the_settings_class(
             [{"tenant_id": tenant, "name": "contoso", "url": "https://contoso.crm4.dynamics.com"}]
         ),
         "COCKPIT_FRAME_ANCESTORS": "https://contoso.crm4.dynamics.com",
+        "COCKPIT_HTTP_POOL_SIZE": "16",  # string(perInstanceConcurrency)
         # What App Service substitutes for the Key Vault reference once resolved.
         "COCKPIT_TOKEN_CACHE_KEY": base64.b64encode(os.urandom(32)).decode(),
     }
@@ -582,5 +587,7 @@ def test_rendered_app_settings_are_accepted_by_the_settings_class(
 
     assert loaded.in_azure
     assert loaded.client_credential_mode == "managed_identity"
+    assert loaded.http_pool_size == 16
+    assert loaded.applicationinsights_connection_string is not None
     assert loaded.table_prefix == "cockpit"
     assert [o.url for o in loaded.orgs] == ["https://contoso.crm4.dynamics.com"]
