@@ -16,6 +16,7 @@ from functions.pages import STATIC_DIR
 from shared.bootstrap import Container, build_container
 from shared.observability import configure_logging
 from shared.settings import Settings, load_settings
+from shared.telemetry import install_telemetry
 
 
 def create_app(*, settings: Settings | None = None, container: Container | None = None) -> FastAPI:
@@ -56,4 +57,5 @@ def create_app(*, settings: Settings | None = None, container: Container | None 
     # Outermost last: correlation ids must wrap everything, including the security headers.
     app.add_middleware(SecurityHeadersMiddleware, frame_ancestors=settings.frame_ancestors)
     app.add_middleware(CorrelationMiddleware)
+    install_telemetry(app, settings)  # last: outermost, so every log line of a request has its dims
     return app
