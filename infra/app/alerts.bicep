@@ -4,7 +4,7 @@
 // they still fire and show in the portal (Monitor > Alerts).
 //
 // Log-search alerts query the Log Analytics workspace behind Application Insights, where requests
-// land in AppRequests, custom metrics in AppMetrics (Name, Sum, Max, Properties) and Key Vault's
+// land in AppRequests, custom metrics in AppMetrics (Name, Sum, Properties; a gauge's value is Sum) and Key Vault's
 // audit log in AzureDiagnostics (Learn, "Application Insights telemetry data model" and
 // "Key Vault logging"). Rule API: https://learn.microsoft.com/azure/templates/microsoft.insights/scheduledqueryrules
 param applicationInsightsName string
@@ -190,7 +190,7 @@ resource writebackAge 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
     criteria: {
       allOf: [
         {
-          query: 'AppMetrics | where Name == "cockpit.outbox.oldest_age" | summarize oldest = max(Max) | where oldest > ${writebackAgeMinutes * 60}'
+          query: 'AppMetrics | where Name == "cockpit.outbox.oldest_age" | summarize oldest = max(Sum) | where oldest > ${writebackAgeMinutes * 60}'
           timeAggregation: 'Count'
           operator: 'GreaterThan'
           threshold: 0
