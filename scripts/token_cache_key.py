@@ -94,16 +94,17 @@ def next_ring(
     entries = sorted(
         _parse(current), key=lambda e: datetime.fromisoformat(e["active_from"]), reverse=True
     )
+    fresh = _entry(now, active_from=now + activate_in)
     kept: list[dict[str, str]] = []
     retired: list[str] = []
-    successor_active: datetime | None = None
+    # Each key's successor is the next newer one; the newest key's is the one added now.
+    successor_active = datetime.fromisoformat(fresh["active_from"])
     for entry in entries:
-        if successor_active is not None and successor_active + retire_after <= now:
+        if successor_active + retire_after <= now:
             retired.append(entry["id"])
             continue
         kept.append(entry)
         successor_active = datetime.fromisoformat(entry["active_from"])
-    fresh = _entry(now, active_from=now + activate_in)
     return json.dumps({"keys": [fresh, *kept]}), retired
 
 

@@ -130,6 +130,20 @@ def test_rotating_a_single_key_from_an_earlier_release_keeps_it_as_legacy(
     assert SecretBox(ring).open(sealed_before, associated="t:o") == b"cache"
 
 
+def test_an_emergency_rotation_drops_every_older_key_at_once() -> None:
+    t0 = datetime(2027, 1, 1, tzinfo=UTC)
+    ring, _ = next_ring(None, now=t0)
+    [leaked] = [k["id"] for k in json.loads(ring)["keys"]]
+
+    ring, retired = next_ring(
+        ring, now=t0 + timedelta(days=1), activate_in=timedelta(0), retire_after=timedelta(0)
+    )
+
+    assert retired == [leaked]
+    [fresh] = json.loads(ring)["keys"]
+    assert datetime.fromisoformat(fresh["active_from"]) == t0 + timedelta(days=1)
+
+
 def test_a_key_is_retired_only_after_its_successor_outlived_every_session() -> None:
     t0 = datetime(2027, 1, 1, tzinfo=UTC)
     ring, _ = next_ring(None, now=t0)
