@@ -13,6 +13,7 @@ import ssl
 from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -86,11 +87,12 @@ class Container:
 
     @cached_property
     def secret_box(self) -> SecretBox:
-        from shared.adapters.crypto import SecretBox
+        from shared.adapters.crypto import SecretBox, parse_key_ring
 
         # The key ring: seals with its newest active key, opens with any of its keys, so a
         # rotation signs nobody out (docs/operations.md, "Rotate the token-cache key").
-        return SecretBox(self.settings.token_cache_ring, now=self.clock.now)
+        ring = parse_key_ring(self.settings.token_cache_key.get_secret_value())
+        return SecretBox(ring, now=self.clock.now)
 
     @cached_property
     def projects(self) -> ProjectStore:
@@ -267,9 +269,20 @@ def _client_credential(settings: Settings) -> str | dict[str, Any]:
             else None
         ),
         managed_identity_client_id=settings.managed_identity_client_id,
-        # The cloud's audience, the one the federated credential accepts (docs/deploy.md).
-        token_exchange_audience=settings.token_exchange_audience,
+        token_exchange_audience=token_exchange_audience(settings.entra_authority_host),
     )
+
+
+def token_exchange_audience(authority_host: str) -> str:
+    """The audience of the managed-identity token the federated credential accepts: one per Entra
+    cloud (Learn, "Configure an application to trust a managed identity"); scripts/entra_cloud.py
+    gives the credential the same one. Other hosts (the dev simulator) get the public value."""
+    host = (urlsplit(authority_host).hostname or "").lower()
+    if host.endswith(".us") or host.startswith("login.usgov"):
+        return "api://AzureADTokenExchangeUSGov"
+    if host.endswith(".cn"):
+        return "api://AzureADTokenExchangeChina"
+    return "api://AzureADTokenExchange"
 
 
 def _table_connection(settings: Settings) -> TableConnection:

@@ -17,7 +17,7 @@ import re
 import uuid
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -33,16 +33,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from shared.domain.orgs import CrmOrg
 
-if TYPE_CHECKING:
-    from shared.adapters.crypto import KeyRing
-
-__all__ = [
-    "TOKEN_EXCHANGE_AUDIENCES",
-    "CrmOrgSetting",
-    "Settings",
-    "SettingsError",
-    "load_settings",
-]
+__all__ = ["CrmOrgSetting", "Settings", "SettingsError", "load_settings"]
 
 # --- dev-stack defaults (all of them refused when running in Azure) ---------------------------
 DEV_TENANT_ID = "c0a7b2e1-5d4f-4c8a-9e21-3b6f0d9a1c01"  # "Contoso" in devstack/seed/demo.json
@@ -58,19 +49,6 @@ DEV_FRAME_ANCESTORS = "http://127.0.0.1:7080"
 # 32 bytes of zeros: obviously not a key, and refused outside dev.
 DEV_TOKEN_CACHE_KEY = base64.b64encode(bytes(32)).decode()
 
-# The audience of the managed-identity token exchanged under the app registration's federated
-# credential, per Entra cloud (Learn, "Configure an application to trust a managed identity");
-# scripts/entra_cloud.py gives the credential the same one. Other hosts (the dev simulator) use
-# the public value.
-TOKEN_EXCHANGE_AUDIENCES: dict[str, str] = {
-    "login.microsoftonline.com": "api://AzureADTokenExchange",
-    "login.microsoftonline.us": "api://AzureADTokenExchangeUSGov",
-    "login.usgovcloudapi.net": "api://AzureADTokenExchangeUSGov",
-    "login.chinacloudapi.cn": "api://AzureADTokenExchangeChina",
-    "login.partner.microsoftonline.cn": "api://AzureADTokenExchangeChina",
-}
-
-_PUBLIC_LOGIN = "login.microsoftonline.com"
 _TABLE_PREFIX = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,40}$")
 
 # What a valid value looks like, per variable, for the one-line error messages.
@@ -94,15 +72,10 @@ _EXPECTED: dict[str, str] = {
     "admin_role": "an app role value, e.g. Cockpit.Admin",
     "crm_orgs": '[{"tenant_id": "<GUID>", "name": "contoso", "url": "https://contoso.crm4.dynamics.com"}]',
     "frame_ancestors": "space/comma-separated CRM origins, e.g. https://contoso.crm4.dynamics.com",
-    "token_cache_key": (
-        "a base64-encoded 32-byte key (openssl rand -base64 32) or a JSON key ring written by "
-        "scripts/token_cache_key.py"
-    ),
+    "token_cache_key": "a base64 32-byte key or a key ring from scripts/token_cache_key.py",
     "session_idle_minutes": "a whole number of minutes between 5 and 1440",
     "session_absolute_hours": "a whole number of hours between 1 and 168",
     "log_level": "DEBUG, INFO, WARNING or ERROR",
-    "http_pool_size": "a whole number of connections between 1 and 1000",
-    "entra_timeout_seconds": "seconds, more than 0 and at most 60",
 }
 
 
@@ -194,17 +167,10 @@ class Settings(BaseSettings):
     dataverse_deadline_seconds: float = Field(default=60.0, gt=0, le=300)
     dataverse_per_user_concurrency: int = Field(default=8, ge=1, le=32)
 
-    # Outbound HTTP (MSAL's requests session, the httpx client for Dataverse and Entra keys):
-    # connections per pool = the requests one instance serves at once (perInstanceConcurrency in
-    # infra/app/function.bicep, chosen in docs/deploy.md), so a full instance never queues for a
-    # connection ("connection pool full" at the urllib3 default of 10).
+    # MSAL's and httpx's pools = requests per instance (docs/deploy.md); each MSAL call bounded.
     http_pool_size: int = Field(default=16, ge=1, le=1000)
-    # Every MSAL call to Entra ID is bounded (connect, then read): a hanging Entra must not hold
-    # a request, a worker thread and the rep for minutes.
     entra_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
-
-    # Telemetry to Azure Monitor (shared/telemetry.py), on only when this is set (Azure sets it;
-    # the local stack does not). Read under the name the Functions platform uses.
+    # Telemetry (shared/telemetry.py) is on only when Azure sets this; never a default.
     applicationinsights_connection_string: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("APPLICATIONINSIGHTS_CONNECTION_STRING")
     )
@@ -258,9 +224,7 @@ class Settings(BaseSettings):
     @field_validator("token_cache_key")
     @classmethod
     def _aes_key(cls, value: SecretStr) -> SecretStr:
-        # A single key or a key ring (docs/operations.md, "Rotate the token-cache key"). Parsing
-        # needs no cryptography import, so validation stays cheap at start-up.
-        from shared.adapters.crypto import parse_key_ring
+        from shared.adapters.crypto import parse_key_ring  # a key or a ring; no cryptography import
 
         parse_key_ring(value.get_secret_value())
         return value
@@ -318,7 +282,7 @@ class Settings(BaseSettings):
             ("entra_authority_host", self.entra_authority_host == DEV_AUTHORITY_HOST),
             ("client_id", self.client_id == DEV_CLIENT_ID),
             ("tenant_ids", [str(t) for t in self.tenant_ids] == [DEV_TENANT_ID]),
-            ("token_cache_key", bytes(32) in self.token_cache_ring.key_material()),
+            ("token_cache_key", self.token_cache_key.get_secret_value() == DEV_TOKEN_CACHE_KEY),
             ("frame_ancestors", self.frame_ancestors == [DEV_FRAME_ANCESTORS]),
             (
                 "crm_orgs",
@@ -381,17 +345,6 @@ class Settings(BaseSettings):
     @property
     def audiences(self) -> list[str]:
         return self.api_audiences or [self.client_id, f"api://{self.client_id}"]
-
-    @property
-    def token_cache_ring(self) -> KeyRing:
-        from shared.adapters.crypto import parse_key_ring
-
-        return parse_key_ring(self.token_cache_key.get_secret_value())
-
-    @property
-    def token_exchange_audience(self) -> str:
-        host = urlsplit(self.entra_authority_host).hostname or ""
-        return TOKEN_EXCHANGE_AUDIENCES.get(host, TOKEN_EXCHANGE_AUDIENCES[_PUBLIC_LOGIN])
 
     @property
     def cookie_secure_origin(self) -> str:

@@ -285,9 +285,11 @@ def test_an_unknown_cloud_is_a_clear_error() -> None:
         entra_app.token_exchange_audience("https://login.example.com")
 
 
-def test_the_app_asks_for_the_audience_the_credential_carries() -> None:
+@pytest.mark.parametrize("host", sorted(entra_app.TOKEN_EXCHANGE_AUDIENCES))
+def test_the_app_asks_for_the_audience_the_credential_carries(host: str) -> None:
     """shared/settings.py (what the app requests) and the scripts (what the credential accepts)
-    keep the same cloud table."""
-    from shared.settings import TOKEN_EXCHANGE_AUDIENCES as app_side
+    agree for every cloud."""
+    from shared.bootstrap import token_exchange_audience
 
-    assert dict(app_side) == dict(entra_app.TOKEN_EXCHANGE_AUDIENCES)
+    expected = entra_app.TOKEN_EXCHANGE_AUDIENCES[host]
+    assert token_exchange_audience(f"https://{host}/") == expected
