@@ -172,25 +172,25 @@ def ensure_token_cache_key(
         current, now=now or datetime.now(UTC), activate_in=activate_in, retire_after=retire_after
     )
     with private_file(ring) as path:
-
-        def store() -> str:
-            return az(
-                "keyvault", "secret", "set", "--vault-name", vault, "--name", name,
-                "--file", str(path), "--encoding", "utf-8", "--content-type", CONTENT_TYPE,
-                # `secret set` prints the stored secret, value included, unless told not to.
-                "--output", "none",
-            )  # fmt: skip
-
-        retry(store)
-    if exists:
-        hours = activate_in.total_seconds() / 3600
-        say(
-            f"  Token-cache key ring {name!r} rotated in Key Vault {vault} (values not shown): "
-            f"the new key seals from {hours:g} h from now; retired: {', '.join(retired) or 'none'}."
-        )
-    else:
+        retry(lambda: _store(vault=vault, name=name, path=str(path)))
+    if not exists:
         say(f"  Token-cache key ring {name!r} created in Key Vault {vault} (value not shown).")
+        return True
+    hours = activate_in.total_seconds() / 3600
+    say(
+        f"  Token-cache key ring {name!r} rotated in Key Vault {vault} (values not shown): "
+        f"the new key seals from {hours:g} h from now; retired: {', '.join(retired) or 'none'}."
+    )
     return True
+
+
+def _store(*, vault: str, name: str, path: str) -> str:
+    return az(
+        "keyvault", "secret", "set", "--vault-name", vault, "--name", name,
+        "--file", path, "--encoding", "utf-8", "--content-type", CONTENT_TYPE,
+        # `secret set` prints the stored secret, value included, unless told not to.
+        "--output", "none",
+    )  # fmt: skip
 
 
 def refresh_key_vault_references(
