@@ -1,5 +1,5 @@
 """`make bench`: timing ratios measured in one run on this machine. Never asserted — these machines
-are noisy — only printed, with the goals from DESIGN.md §8 for comparison.
+are noisy — only printed, each next to its goal for comparison.
 
 1. Launch-open throughput: opening an existing project through the whole app (session read +
    project point read + routing, cookies, headers) against Azurite, versus the same project point
