@@ -26,6 +26,7 @@ from shared.bootstrap import Container, build_container
 from shared.domain.solutions import Solution
 from shared.observability import configure_logging
 from shared.settings import Settings, load_settings
+from shared.telemetry import install_telemetry
 
 
 def create_app(*, settings: Settings | None = None, container: Container | None = None) -> FastAPI:
@@ -75,6 +76,7 @@ def create_app(*, settings: Settings | None = None, container: Container | None 
     app.add_middleware(CorrelationMiddleware)
     app.add_middleware(SecurityHeadersMiddleware, frame_ancestors=settings.frame_ancestors)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    install_telemetry(app, settings)  # last: outermost, so every log line of a request has its dims
     return app
 
 

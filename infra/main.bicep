@@ -37,10 +37,15 @@ param principalId string = ''
 ])
 param principalType string = 'User'
 
+// A default, so `azd up` has nothing to prompt for: azd prompts for parameters without a value or
+// default *before* any hook runs (Azure/azure-dev#5806), i.e. before the preprovision hook has
+// created the registration. The hook then stores COCKPIT_CLIENT_ID and azd reloads the environment
+// before reading parameters (Azure/azure-dev#6064). Left empty (an azd without that reload), the
+// app refuses to start with a readable settings error and postprovision reports it, naming
+// `azd provision` as the finishing command (docs/deploy.md).
 @description('Application (client) id of the cockpit app registration. The preprovision hook creates or updates the registration and sets COCKPIT_CLIENT_ID.')
-@minLength(36)
 @maxLength(36)
-param cockpitClientId string
+param cockpitClientId string = ''
 
 @description('URL of the Dataverse environment, e.g. https://contoso.crm4.dynamics.com (COCKPIT_CRM_ORG_URL).')
 @minLength(9)
@@ -58,8 +63,11 @@ param extraFrameAncestors string = ''
 @description('External https base URL when a custom domain fronts the app. Empty: https://<app>.azurewebsites.net.')
 param publicBaseUrl string = ''
 
-@description('Entra ID authority host (change only for sovereign clouds).')
-param entraAuthorityHost string = 'https://login.microsoftonline.com'
+@description('Entra ID authority host: by default the one of the cloud this deployment runs in (public, US Government, China), which also decides the federated credential\'s audience.')
+param entraAuthorityHost string = environment().authentication.loginEndpoint
+
+@description('Resource id of an existing action group the alerts notify (COCKPIT_ALERT_ACTION_GROUP_ID). Empty: alerts fire without notifications.')
+param alertActionGroupId string = ''
 
 @description('Put storage behind private endpoints in a new virtual network. Off by default.')
 param vnetEnabled bool = false
@@ -87,6 +95,8 @@ var crmOrgs = [
   }
 ]
 var frameAncestors = trim('${crmOrgOrigin} ${extraFrameAncestors}')
+// loginEndpoint ends with '/'; the app and the federated credential's issuer want the bare origin.
+var effectiveAuthorityHost = endsWith(entraAuthorityHost, '/') ? substring(entraAuthorityHost, 0, length(entraAuthorityHost) - 1) : entraAuthorityHost
 
 resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
   name: '${abbrs.resourcesResourceGroups}${environmentName}'
@@ -134,6 +144,7 @@ module keyVault 'app/keyvault.bicep' = {
     name: '${abbrs.keyVaultVaults}${resourceToken}'
     location: location
     tags: tags
+    logAnalyticsName: monitoring.outputs.logAnalyticsName
   }
 }
 
@@ -179,7 +190,7 @@ module api 'app/function.bicep' = {
     tenantIds: effectiveTenantIds
     crmOrgsJson: string(crmOrgs)
     frameAncestors: frameAncestors
-    entraAuthorityHost: entraAuthorityHost
+    entraAuthorityHost: effectiveAuthorityHost
     publicBaseUrl: publicBaseUrl
     virtualNetworkSubnetId: vnetEnabled ? vnet.outputs.appSubnetId : ''
   }
@@ -188,6 +199,19 @@ module api 'app/function.bicep' = {
   dependsOn: [
     rbac
   ]
+}
+
+module alerts 'app/alerts.bicep' = {
+  name: 'alerts'
+  scope: rg
+  params: {
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+    logAnalyticsName: monitoring.outputs.logAnalyticsName
+    appHostName: api.outputs.defaultHostName
+    actionGroupId: alertActionGroupId
+    location: location
+    tags: tags
+  }
 }
 
 // Outputs land in .azure/<env>/.env and are read by the hooks. Names, ids and endpoints only.
@@ -200,6 +224,10 @@ output SERVICE_API_URI string = api.outputs.publicBaseUrl
 output COCKPIT_PUBLIC_BASE_URL string = api.outputs.publicBaseUrl
 output COCKPIT_REDIRECT_URI string = '${api.outputs.publicBaseUrl}/auth/callback'
 output COCKPIT_CRM_ORG_ORIGIN string = crmOrgOrigin
+// postprovision: the federated credential's issuer and audience follow the cloud's authority.
+output COCKPIT_ENTRA_AUTHORITY_HOST string = effectiveAuthorityHost
+// postprovision compares it with COCKPIT_CLIENT_ID (empty: parameters were read before the hook).
+output COCKPIT_DEPLOYED_CLIENT_ID string = cockpitClientId
 output AZURE_MANAGED_IDENTITY_NAME string = identity.outputs.name
 output AZURE_MANAGED_IDENTITY_CLIENT_ID string = identity.outputs.clientId
 output AZURE_MANAGED_IDENTITY_PRINCIPAL_ID string = identity.outputs.principalId

@@ -30,6 +30,7 @@ __all__ = [
     "NotFound",
     "az",
     "azd_env_set",
+    "flag",
     "private_file",
     "require_env",
     "say",
@@ -63,6 +64,14 @@ def require_env(name: str, hint: str = "") -> str:
         extra = f" {hint}" if hint else ""
         raise SystemExit(f"{name} is not set.{extra}")
     return value
+
+
+def flag(name: str, default: bool) -> bool:
+    """A yes/no switch from the azd environment (``azd env set NAME true``)."""
+    value = os.environ.get(name, "").strip().lower()
+    if not value:
+        return default
+    return value in ("1", "true", "yes", "on")
 
 
 def _executable(name: str) -> str:

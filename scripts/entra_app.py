@@ -9,10 +9,15 @@ What it configures (and why):
 - an exposed scope ``access_as_user`` on ``api://<client id>`` for bearer-token clients, with v2
   access tokens;
 - a **federated identity credential** that trusts the Function App's user-assigned managed
-  identity: issuer ``https://login.microsoftonline.com/<tenant>/v2.0``, subject = the identity's
-  principal (object) id, audience ``api://AzureADTokenExchange``
+  identity: issuer ``<authority host>/<tenant>/v2.0``, subject = the identity's principal (object)
+  id, and the token-exchange audience *of the cloud* (``api://AzureADTokenExchange`` in the public
+  cloud, ``...USGov`` / ``...China`` in the sovereign ones: ``token_exchange_audience``)
   (https://learn.microsoft.com/entra/workload-id/workload-identity-federation-config-app-trust-managed-identity,
   Graph: https://learn.microsoft.com/graph/api/application-post-federatedidentitycredentials).
+
+Names are unique per deployment (subscription + resource group, ``deployment_token``): two
+deployments that share an azd environment name in one tenant get two registrations and two
+credentials instead of re-pointing each other's.
 
 No client secret or certificate is ever added: the app proves itself with the managed identity's
 token (shared/adapters/entra_credentials.py). Every step is idempotent, so re-running ``azd up``
@@ -27,9 +32,24 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from scripts.azcli import NotFound
+from scripts.entra_cloud import (
+    DYNAMICS_CRM_APP_ID,
+    MICROSOFT_GRAPH_APP_ID,
+    PUBLIC_AUTHORITY_HOST,
+    REQUIRED_SCOPES,
+    TOKEN_EXCHANGE_AUDIENCES,
+    SetupError,
+    deployment_token,
+    fic_name_for,
+    token_exchange_audience,
+    unique_name_for,
+)
+from scripts.entra_consent import admin_consent_url, grant_admin_consent
 
 __all__ = [
     "ADMIN_ROLE_VALUE",
+    "PUBLIC_AUTHORITY_HOST",
+    "TOKEN_EXCHANGE_AUDIENCES",
     "API_SCOPE_VALUE",
     "DYNAMICS_CRM_APP_ID",
     "FIC_NAME",
@@ -45,28 +65,20 @@ __all__ = [
     "ensure_federated_credential",
     "ensure_redirect_uri",
     "ensure_service_principal",
+    "deployment_token",
     "federated_credential_body",
+    "fic_name_for",
     "get_application_by_app_id",
     "grant_admin_consent",
     "resolve_scope_ids",
+    "token_exchange_audience",
     "unique_name_for",
 ]
 
-# Well-known first-party application ids (the same in every tenant).
-DYNAMICS_CRM_APP_ID = "00000007-0000-0000-c000-000000000000"
-MICROSOFT_GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
-
 ADMIN_ROLE_VALUE = "Cockpit.Admin"
 API_SCOPE_VALUE = "access_as_user"
-FIC_NAME = "cockpit-function-app-identity"
+FIC_NAME = "cockpit-function-app-identity"  # releases before per-deployment names
 TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange"
-
-# Delegated scopes per resource. The permission ids differ per resource and are looked up from
-# each resource's service principal (oauth2PermissionScopes) rather than hard-coded.
-REQUIRED_SCOPES: Mapping[str, tuple[str, ...]] = {
-    DYNAMICS_CRM_APP_ID: ("user_impersonation",),
-    MICROSOFT_GRAPH_APP_ID: ("openid", "profile", "offline_access"),
-}
 
 
 class GraphApi(Protocol):
@@ -79,10 +91,6 @@ class GraphApi(Protocol):
         body: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> Any: ...
-
-
-class SetupError(RuntimeError):
-    """Something the deployer has to fix; the message says what."""
 
 
 @dataclass(frozen=True)
@@ -99,12 +107,6 @@ class AppRegistration:
             if role.get("value") == role_value:
                 return str(role["id"])
         raise SetupError(f"app role {role_value!r} is missing on application {self.app_id}")
-
-
-def unique_name_for(environment_name: str) -> str:
-    """The registration's ``uniqueName`` (an alternate key Graph upserts on) for an azd env."""
-    cleaned = "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in environment_name.lower())
-    return f"opportunity-cockpit-{cleaned}"
 
 
 def resolve_scope_ids(graph: GraphApi) -> dict[str, dict[str, str]]:
@@ -228,16 +230,28 @@ def ensure_application(
     unique_name: str,
     display_name: str,
     sign_in_audience: str,
+    app_id: str | None = None,
     redirect_uris: Sequence[str] = (),
 ) -> AppRegistration:
-    """Create or update the registration (Graph upsert on ``uniqueName``) and its App ID URI."""
-    # https://learn.microsoft.com/graph/api/application-upsert: PATCH with
-    # "Prefer: create-if-missing" creates (201) or updates (204) by the client-provided key.
+    """Create or update the registration and its App ID URI.
+
+    ``app_id`` (the client id this azd environment already uses) wins: that registration is
+    updated, whatever its ``uniqueName``, so an environment never silently moves to a new client
+    id. Without it, Graph's upsert on ``uniqueName`` creates or updates.
+    """
+    existing = None
     key = f"/applications(uniqueName='{unique_name}')"
-    try:
-        existing = graph.request("GET", f"{key}?{_APP_SELECT}")
-    except NotFound:
-        existing = None
+    if app_id:
+        try:
+            existing = graph.request("GET", f"/applications(appId='{app_id}')?{_APP_SELECT}")
+            key = f"/applications/{existing['id']}"
+        except NotFound:
+            existing = None  # deleted since: fall back to this deployment's unique name
+    if existing is None:
+        try:
+            existing = graph.request("GET", f"{key}?{_APP_SELECT}")
+        except NotFound:
+            existing = None
     body = application_body(
         display_name=display_name,
         sign_in_audience=sign_in_audience,
@@ -245,7 +259,9 @@ def ensure_application(
         existing=existing,
         redirect_uris=redirect_uris,
     )
-    graph.request("PATCH", key, body, {"Prefer": "create-if-missing"})
+    # https://learn.microsoft.com/graph/api/application-upsert: PATCH with
+    # "Prefer: create-if-missing" creates (201) or updates (204) by the client-provided key.
+    graph.request("PATCH", key, body, {"Prefer": "create-if-missing"} if existing is None else {})
     app = graph.request("GET", f"{key}?{_APP_SELECT}")
     identifier = f"api://{app['appId']}"
     if identifier not in app.get("identifierUris", []):
@@ -303,14 +319,14 @@ def ensure_redirect_uri(graph: GraphApi, app: AppRegistration, uri: str) -> bool
 
 
 def federated_credential_body(
-    *, tenant_id: str, principal_id: str, authority_host: str = "https://login.microsoftonline.com"
+    *, name: str, tenant_id: str, principal_id: str, authority_host: str = PUBLIC_AUTHORITY_HOST
 ) -> dict[str, Any]:
     """The federated identity credential that trusts the managed identity's tokens."""
     return {
-        "name": FIC_NAME,
+        "name": name,
         "issuer": f"{authority_host.rstrip('/')}/{tenant_id}/v2.0",
         "subject": principal_id,
-        "audiences": [TOKEN_EXCHANGE_AUDIENCE],
+        "audiences": [token_exchange_audience(authority_host)],
         "description": "The Opportunity Cockpit Function App's user-assigned managed identity",
     }
 
@@ -319,17 +335,18 @@ def ensure_federated_credential(
     graph: GraphApi,
     app: AppRegistration,
     *,
+    name: str,
     tenant_id: str,
     principal_id: str,
-    authority_host: str = "https://login.microsoftonline.com",
+    authority_host: str = PUBLIC_AUTHORITY_HOST,
 ) -> str:
     """Create or correct the managed-identity credential; returns "created", "updated" or "kept"."""
     desired = federated_credential_body(
-        tenant_id=tenant_id, principal_id=principal_id, authority_host=authority_host
+        name=name, tenant_id=tenant_id, principal_id=principal_id, authority_host=authority_host
     )
     path = f"/applications/{app.object_id}/federatedIdentityCredentials"
     listed = (graph.request("GET", path) or {}).get("value", [])
-    current = next((item for item in listed if item.get("name") == FIC_NAME), None)
+    current = next((item for item in listed if item.get("name") == name), None)
     if current is None:
         graph.request("POST", path, desired)
         return "created"
@@ -358,53 +375,3 @@ def ensure_admin_assignment(
         {"principalId": principal_id, "resourceId": service_principal_id, "appRoleId": role_id},
     )
     return True
-
-
-def grant_admin_consent(graph: GraphApi, *, service_principal_id: str) -> list[str]:
-    """Tenant-wide consent for the delegated scopes (needs an admin); returns what was granted.
-
-    https://learn.microsoft.com/graph/api/oauth2permissiongrant-post
-    """
-    granted: list[str] = []
-    for resource_app_id, scopes in REQUIRED_SCOPES.items():
-        answer = graph.request(
-            "GET", f"/servicePrincipals?$filter=appId eq '{resource_app_id}'&$select=id"
-        )
-        resource_id = str(answer["value"][0]["id"])
-        existing = graph.request(
-            "GET",
-            "/oauth2PermissionGrants?$filter="
-            f"clientId eq '{service_principal_id}' and resourceId eq '{resource_id}' "
-            "and consentType eq 'AllPrincipals'",
-        )
-        grants = (existing or {}).get("value", [])
-        wanted = " ".join(scopes)
-        if grants:
-            have = set(str(grants[0].get("scope", "")).split())
-            if set(scopes) <= have:
-                continue
-            graph.request(
-                "PATCH",
-                f"/oauth2PermissionGrants/{grants[0]['id']}",
-                {"scope": " ".join(sorted(have | set(scopes)))},
-            )
-        else:
-            graph.request(
-                "POST",
-                "/oauth2PermissionGrants",
-                {
-                    "clientId": service_principal_id,
-                    "consentType": "AllPrincipals",
-                    "resourceId": resource_id,
-                    "scope": wanted,
-                },
-            )
-        granted.append(f"{resource_app_id}: {wanted}")
-    return granted
-
-
-def admin_consent_url(
-    *, tenant_id: str, app_id: str, authority_host: str = "https://login.microsoftonline.com"
-) -> str:
-    """The URL an admin of ``tenant_id`` opens to consent for the whole tenant."""
-    return f"{authority_host.rstrip('/')}/{tenant_id}/adminconsent?client_id={app_id}"

@@ -14,6 +14,7 @@ import ssl
 from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -97,9 +98,12 @@ class Container:
 
     @cached_property
     def secret_box(self) -> SecretBox:
-        from shared.adapters.crypto import SecretBox
+        from shared.adapters.crypto import SecretBox, parse_key_ring
 
-        return SecretBox(self.settings.token_cache_key_bytes)
+        # The key ring: seals with its newest active key, opens with any of its keys, so a
+        # rotation signs nobody out (docs/operations.md, "Rotate the token-cache key").
+        ring = parse_key_ring(self.settings.token_cache_key.get_secret_value())
+        return SecretBox(ring, now=self.clock.now)
 
     @cached_property
     def projects(self) -> ProjectStore:
@@ -129,7 +133,13 @@ class Container:
             transport=self._transport,
             verify=verify,
             timeout=httpx.Timeout(self.settings.dataverse_timeout_seconds, connect=5.0),
-            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+            # Sized to the requests one instance serves at once (COCKPIT_HTTP_POOL_SIZE): each
+            # holds at most one Dataverse call at a time; twice that leaves room for the timers
+            # and key fetches without letting a burst open hundreds of sockets.
+            limits=httpx.Limits(
+                max_connections=2 * self.settings.http_pool_size,
+                max_keepalive_connections=self.settings.http_pool_size,
+            ),
             # Never pick up proxies or CA bundles from the environment: configuration is explicit.
             trust_env=False,
             follow_redirects=False,
@@ -152,6 +162,8 @@ class Container:
             # is checked against the allow-list after sign-in.
             login_tenant=tenants[0] if len(tenants) == 1 else "organizations",
             ca_bundle=s.entra_ca_bundle,
+            timeout_seconds=s.entra_timeout_seconds,
+            pool_size=s.http_pool_size,
         )
         self._closers.append(_sync_closer(provider.close))
         return provider
@@ -311,7 +323,20 @@ def _client_credential(settings: Settings) -> str | dict[str, Any]:
             else None
         ),
         managed_identity_client_id=settings.managed_identity_client_id,
+        token_exchange_audience=token_exchange_audience(settings.entra_authority_host),
     )
+
+
+def token_exchange_audience(authority_host: str) -> str:
+    """The audience of the managed-identity token the federated credential accepts: one per Entra
+    cloud (Learn, "Configure an application to trust a managed identity"); scripts/entra_cloud.py
+    gives the credential the same one. Other hosts (the dev simulator) get the public value."""
+    host = (urlsplit(authority_host).hostname or "").lower()
+    if host.endswith(".us") or host.startswith("login.usgov"):
+        return "api://AzureADTokenExchangeUSGov"
+    if host.endswith(".cn"):
+        return "api://AzureADTokenExchangeChina"
+    return "api://AzureADTokenExchange"
 
 
 def _table_connection(settings: Settings) -> TableConnection:

@@ -12,7 +12,6 @@ problem, naming the variable and what a valid value looks like.
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 import re
 import uuid
@@ -77,7 +76,7 @@ _EXPECTED: dict[str, str] = {
         '"unique_name": "org1a2b3c4d" (optional), "url_name": "contoso" (optional)}]'
     ),
     "frame_ancestors": "space/comma-separated CRM origins, e.g. https://contoso.crm4.dynamics.com",
-    "token_cache_key": "a base64-encoded 32-byte key (openssl rand -base64 32)",
+    "token_cache_key": "a base64 32-byte key or a key ring from scripts/token_cache_key.py",
     "session_idle_minutes": "a whole number of minutes between 5 and 1440",
     "session_absolute_hours": "a whole number of hours between 1 and 168",
     "log_level": "DEBUG, INFO, WARNING or ERROR",
@@ -192,6 +191,14 @@ class Settings(BaseSettings):
     # Request bodies above this answer 413 (the largest legitimate body is a published solution).
     max_body_bytes: int = Field(default=262_144, ge=1024, le=4_194_304)
 
+    # MSAL's and httpx's pools = requests per instance (docs/deploy.md); each MSAL call bounded.
+    http_pool_size: int = Field(default=16, ge=1, le=1000)
+    entra_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    # Telemetry (shared/telemetry.py) is on only when Azure sets this; never a default.
+    applicationinsights_connection_string: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("APPLICATIONINSIGHTS_CONNECTION_STRING")
+    )
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     # --- field rules -------------------------------------------------------------------------
@@ -243,12 +250,9 @@ class Settings(BaseSettings):
     @field_validator("token_cache_key")
     @classmethod
     def _aes_key(cls, value: SecretStr) -> SecretStr:
-        try:
-            raw = base64.b64decode(value.get_secret_value(), validate=True)
-        except (binascii.Error, ValueError):
-            raise ValueError("is not valid base64") from None
-        if len(raw) != 32:
-            raise ValueError(f"must decode to 32 bytes (got {len(raw)})")
+        from shared.adapters.crypto import parse_key_ring  # a key or a ring; no cryptography import
+
+        parse_key_ring(value.get_secret_value())
         return value
 
     @model_validator(mode="after")
@@ -382,10 +386,6 @@ class Settings(BaseSettings):
         return self.api_audiences or [self.client_id, f"api://{self.client_id}"]
 
     @property
-    def token_cache_key_bytes(self) -> bytes:
-        return base64.b64decode(self.token_cache_key.get_secret_value())
-
-    @property
     def cookie_secure_origin(self) -> str:
         return self.public_base_url
 
@@ -412,8 +412,8 @@ def _expand_dev(conn: str) -> str:
 
 
 def _env_name(field: str) -> str:
-    if field == "website_site_name":
-        return "WEBSITE_SITE_NAME"
+    if field in ("website_site_name", "applicationinsights_connection_string"):
+        return field.upper()
     return f"COCKPIT_{field.upper()}"
 
 

@@ -26,6 +26,9 @@ param frameAncestors string
 param entraAuthorityHost string
 param publicBaseUrl string = ''
 
+// 2,048 MB: CPU and network scale with memory, and one Python worker (~150 MB resident with its
+// imports, plus small per-request buffers at 16 at once) needs CPU far more than memory; 4,096 MB
+// doubles the price per instance-second for CPU a single worker process cannot use.
 @description('Memory per instance; CPU and network scale with it.')
 @allowed([
   2048
@@ -35,6 +38,26 @@ param instanceMemoryMB int = 2048
 @minValue(40)
 @maxValue(1000)
 param maximumInstanceCount int = 100
+
+// HTTP requests one instance serves at once. Python apps default to 1 on Flex ("In Python apps,
+// all instance sizes use an HTTP trigger concurrency level of one by default", Learn, "Azure
+// Functions concurrency"), which would send every parallel request of a page to another, cold
+// instance although this app is async and mostly waits on Dataverse, Entra ID and storage.
+// 16 is measured: `make bench` (tests/bench/load.py) serves the app under uvicorn at 1..64 at
+// once; at 16 a Dataverse-bound view gets ~12x the throughput of 1 at 1.5x its p95, while 64
+// collapses the tail (docs/deploy.md, "Concurrency"). It is also Microsoft's default for a
+// 2,048 MB instance in other languages. The app sizes its outbound pools to it
+// (COCKPIT_HTTP_POOL_SIZE below).
+@minValue(1)
+@maxValue(1000)
+param perInstanceConcurrency int = 16
+
+// One warm instance for the HTTP group: the first click on "Open Cockpit" must not wait for a
+// cold start (a Python worker plus its imports take seconds; Learn, "Flex Consumption plan",
+// always ready instances). Billed as a baseline; 0 scales to zero.
+@minValue(0)
+@maxValue(10)
+param alwaysReadyInstances int = 1
 param virtualNetworkSubnetId string = ''
 
 resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' existing = {
@@ -108,14 +131,17 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
       scaleAndConcurrency: {
         maximumInstanceCount: maximumInstanceCount
         instanceMemoryMB: instanceMemoryMB
-        // One warm instance for the HTTP group: the first click on "Open Cockpit" must not wait
-        // for a cold start (billed as a baseline; set 0 to scale to zero).
         alwaysReady: [
           {
             name: 'http'
-            instanceCount: 1
+            instanceCount: alwaysReadyInstances
           }
         ]
+        triggers: {
+          http: {
+            perInstanceConcurrency: perInstanceConcurrency
+          }
+        }
       }
       runtime: {
         name: 'python'
@@ -144,6 +170,10 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     // the authentication string makes the SDK send an Entra token of the identity.
     APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsights.properties.ConnectionString
     APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.properties.clientId};Authorization=AAD'
+    // The app exports its own OpenTelemetry (shared/telemetry.py); this tells the Python worker to
+    // hand it the host's trace context per invocation and to stop forwarding its logs to the host,
+    // which would duplicate them (Learn, "Use OpenTelemetry with Azure Functions").
+    PYTHON_ENABLE_OPENTELEMETRY: 'true'
     // The cockpit's own settings (shared/settings.py, prefix COCKPIT_).
     COCKPIT_ENV: 'azure'
     COCKPIT_PUBLIC_BASE_URL: empty(publicBaseUrl) ? 'https://${site.properties.defaultHostName}' : publicBaseUrl
@@ -156,6 +186,8 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     COCKPIT_ENTRA_AUTHORITY_HOST: entraAuthorityHost
     COCKPIT_CRM_ORGS: crmOrgsJson
     COCKPIT_FRAME_ANCESTORS: frameAncestors
+    // Outbound connection pools (MSAL's and httpx's) sized to the requests one instance serves.
+    COCKPIT_HTTP_POOL_SIZE: string(perInstanceConcurrency)
     // Versionless reference: a rotated key is picked up on the next refresh (at most 24 h, or at
     // once after POST .../config/configreferences/appsettings/refresh, which the hook does).
     // https://learn.microsoft.com/azure/app-service/app-service-key-vault-references#rotation

@@ -7,6 +7,8 @@
 param name string
 param location string = resourceGroup().location
 param tags object = {}
+@description('Log Analytics workspace that receives the vault\'s audit log (the Key Vault reference alert reads it).')
+param logAnalyticsName string
 
 resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
   name: name
@@ -31,6 +33,26 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
       bypass: 'AzureServices'
       defaultAction: 'Allow'
     }
+  }
+}
+
+resource workspace 'Microsoft.OperationalInsights/workspaces@2023-09-01' existing = {
+  name: logAnalyticsName
+}
+
+// Audit log into the workspace: a failed SecretGet by the app's identity is how a broken Key Vault
+// reference shows (alerts.bicep). https://learn.microsoft.com/azure/key-vault/general/logging
+resource auditLog 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'audit-to-workspace'
+  scope: vault
+  properties: {
+    workspaceId: workspace.id
+    logs: [
+      {
+        categoryGroup: 'audit'
+        enabled: true
+      }
+    ]
   }
 }
 

@@ -1,11 +1,14 @@
 """`make bench`: timing ratios measured in one run on this machine. Never asserted — these machines
-are noisy — only printed, with the goals from DESIGN.md §8 for comparison.
+are noisy — only printed, each next to its goal for comparison.
 
 1. Launch-open throughput: opening an existing project through the whole app (session read +
    project point read + routing, cookies, headers) against Azurite, versus the same project point
    read alone. Goal ≥ 0.4 (a launch does two point reads, so 0.5 is the ceiling).
 2. Cold import of ``function_app`` versus importing exactly the third-party modules it pulls in.
-   Goal ≤ 1.15× (no network or disk I/O at import, little work of our own).
+   Goal ≤ 1.15× (no network or disk I/O at import, little work of our own; telemetry is imported
+   only when switched on).
+3. Load test (tests/bench/load.py): the app under uvicorn at 1, 8, 16, 32 and 64 requests at once,
+   side by side; the figures that chose perInstanceConcurrency (docs/deploy.md, "Concurrency").
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from shared.bootstrap import build_container
 from shared.domain.identity import Session, hash_secret, new_csrf_token, new_session_id
 from shared.domain.projects import Project, ProjectKey
 from shared.settings import load_settings
+from tests.bench.load import report, run_load_test
 from tests.support.azurite import running_azurite, unique_prefix
 
 REPO = Path(__file__).resolve().parents[2]
@@ -197,6 +201,11 @@ def main() -> int:
         f"\n2. cold import: function_app {ours * 1000:.0f} ms vs its {len(modules)} dependency modules alone {deps * 1000:.0f} ms"
     )
     print(f"   ratio {ours / deps:.2f}x  (goal <= 1.15x)")
+
+    print("\n3. load test: the app under uvicorn (one worker) at n requests at once vs 1 at a time")
+    with tempfile.TemporaryDirectory() as tmp, running_azurite(Path(tmp)) as azurite:
+        results = run_load_test(azurite.connection_string, Path(tmp))
+    report(results, print)
     return 0
 
 

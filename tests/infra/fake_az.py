@@ -73,6 +73,14 @@ def _keyvault(state: dict[str, Any], args: list[str]) -> int:
             return _fail(f"fake az: unsupported query {query!r}", 2)
         sys.stdout.write(f"{1 if match.group(1) in secrets else 0}\n")
         return 0
+    if args[:2] == ["secret", "show"]:
+        name = _option(args, "--name") or ""
+        if name not in secrets:
+            return _fail(f"ERROR: (SecretNotFound) A secret with (name/id) {name} was not found")
+        if _option(args, "--query") != "value":
+            return _fail("fake az: only `--query value` is supported for secret show", 2)
+        sys.stdout.write(secrets[name] + "\n")
+        return 0
     if args[:2] == ["secret", "set"]:
         name = _option(args, "--name") or ""
         file = _option(args, "--file")

@@ -242,6 +242,14 @@ class FakeGraph:
             if method == "GET":
                 return {"value": copy.deepcopy(assignments)}
             if method == "POST":
+                if self.state.get("deny_app_role_assignment"):
+                    # What Graph answers a deployer who may create apps but not assign roles
+                    # (https://learn.microsoft.com/graph/api/serviceprincipal-post-approleassignedto).
+                    raise GraphError(
+                        403,
+                        "Authorization_RequestDenied",
+                        "Insufficient privileges to complete the operation.",
+                    )
                 assignment = {"id": str(uuid.uuid4()), **copy.deepcopy(dict(body or {}))}
                 self.state["appRoleAssignments"].append(assignment)
                 return assignment

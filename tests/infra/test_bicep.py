@@ -300,7 +300,9 @@ def test_function_app_is_flex_consumption_python_311_with_one_warm_http_instance
     assert function.literal(config["runtime"]["name"]) == "python"
     assert function.literal(config["runtime"]["version"]) == "3.11"
     scale = config["scaleAndConcurrency"]
-    assert {"name": "http", "instanceCount": 1} in scale["alwaysReady"]
+    [http_group] = scale["alwaysReady"]
+    assert http_group["name"] == "http"
+    assert function.param_default(http_group["instanceCount"]) == 1
     memory = scale["instanceMemoryMB"]
     if isinstance(memory, str):
         allowed = function.allowed(memory)
@@ -406,7 +408,7 @@ def test_key_vault_reference_names_the_secret_the_hook_creates() -> None:
         body(main.modules["api"])["params"]["tokenCacheKeySecretName"] == "tokenCacheKeySecretName"
     )
     assert main.outputs["COCKPIT_TOKEN_CACHE_KEY_SECRET_NAME"]["value"] == "tokenCacheKeySecretName"
-    hooks = (REPO_ROOT / "scripts" / "hooks.py").read_text()
+    hooks = (REPO_ROOT / "scripts" / "postprovision_steps.py").read_text()
     assert 'require_env("COCKPIT_TOKEN_CACHE_KEY_SECRET_NAME")' in hooks
 
 
@@ -502,14 +504,21 @@ def test_parameters_file_matches_main_bicep() -> None:
 
 
 def test_hooks_only_read_outputs_main_bicep_declares() -> None:
-    hooks = (REPO_ROOT / "scripts" / "hooks.py").read_text()
+    hooks = "".join(
+        (REPO_ROOT / "scripts" / name).read_text()
+        for name in ("hooks.py", "postprovision_steps.py")
+    )
     read = set(re.findall(r'require_env\(\s*"([A-Z0-9_]+)"', hooks))
+    read |= set(re.findall(r'os\.environ\.get\(\s*"((?:COCKPIT|AZURE)_[A-Z0-9_]+)"', hooks))
     # Set by azd itself or by the deployer/preprovision hook rather than by Bicep outputs.
     from_elsewhere = {
         "AZURE_ENV_NAME",
         "AZURE_SUBSCRIPTION_ID",
+        "AZURE_PRINCIPAL_ID",
         "COCKPIT_CLIENT_ID",
         "COCKPIT_CRM_ORG_URL",
+        "COCKPIT_TENANT_IDS",
+        "COCKPIT_KEY_VAULT_RETRY_SECONDS",
     }
     outputs = set(load_rel(MAIN).outputs)
     assert read - from_elsewhere <= outputs, (
@@ -521,7 +530,9 @@ def test_every_cockpit_app_setting_is_a_settings_field() -> None:
     _, settings = _app_settings()
     fields = set(Settings.model_fields)
     for name in settings:
-        if name.startswith("COCKPIT_"):
+        if name == "APPLICATIONINSIGHTS_CONNECTION_STRING":
+            assert "applicationinsights_connection_string" in fields
+        elif name.startswith("COCKPIT_"):
             assert name.removeprefix("COCKPIT_").lower() in fields, (
                 f"{name} is not read by Settings"
             )
@@ -557,6 +568,7 @@ def test_rendered_app_settings_are_accepted_by_the_settings_class(
             [{"tenant_id": tenant, "name": "contoso", "url": "https://contoso.crm4.dynamics.com"}]
         ),
         "COCKPIT_FRAME_ANCESTORS": "https://contoso.crm4.dynamics.com",
+        "COCKPIT_HTTP_POOL_SIZE": "16",  # string(perInstanceConcurrency)
         # What App Service substitutes for the Key Vault reference once resolved.
         "COCKPIT_TOKEN_CACHE_KEY": base64.b64encode(os.urandom(32)).decode(),
     }
@@ -578,5 +590,7 @@ def test_rendered_app_settings_are_accepted_by_the_settings_class(
 
     assert loaded.in_azure
     assert loaded.client_credential_mode == "managed_identity"
+    assert loaded.http_pool_size == 16
+    assert loaded.applicationinsights_connection_string is not None
     assert loaded.table_prefix == "cockpit"
     assert [o.url for o in loaded.orgs] == ["https://contoso.crm4.dynamics.com"]

@@ -19,6 +19,8 @@ from tests.infra.fake_graph import (
 )
 
 TENANT = "c0a7b2e1-5d4f-4c8a-9e21-3b6f0d9a1c01"
+TOKEN = entra_app.deployment_token(subscription_id="sub-1", resource_group="rg-dev")
+FIC = entra_app.fic_name_for(TOKEN)
 REDIRECT = "https://func-api-abc.azurewebsites.net/auth/callback"
 
 
@@ -29,7 +31,7 @@ def graph() -> ScriptsGraph:
 
 def _ensure(graph: ScriptsGraph, **overrides: object) -> entra_app.AppRegistration:
     kwargs: dict[str, Any] = {
-        "unique_name": entra_app.unique_name_for("dev"),
+        "unique_name": entra_app.unique_name_for("dev", TOKEN),
         "display_name": "Opportunity Cockpit (dev)",
         "sign_in_audience": "AzureADMyOrg",
     }
@@ -47,7 +49,7 @@ def test_registration_is_created_with_everything_the_cockpit_needs(graph: Script
     app = _ensure(graph)
 
     stored = _stored_app(graph)
-    assert stored["uniqueName"] == "opportunity-cockpit-dev"
+    assert stored["uniqueName"] == f"opportunity-cockpit-dev-{TOKEN}"
     assert stored["signInAudience"] == "AzureADMyOrg"
     assert stored["identifierUris"] == [f"api://{app.app_id}"]
     required = {r["resourceAppId"]: r["resourceAccess"] for r in stored["requiredResourceAccess"]}
@@ -135,11 +137,15 @@ def test_federated_credential_trusts_the_managed_identity(graph: ScriptsGraph) -
     principal = str(uuid.uuid4())
 
     assert (
-        entra_app.ensure_federated_credential(graph, app, tenant_id=TENANT, principal_id=principal)
+        entra_app.ensure_federated_credential(
+            graph, app, name=FIC, tenant_id=TENANT, principal_id=principal
+        )
         == "created"
     )
     assert (
-        entra_app.ensure_federated_credential(graph, app, tenant_id=TENANT, principal_id=principal)
+        entra_app.ensure_federated_credential(
+            graph, app, name=FIC, tenant_id=TENANT, principal_id=principal
+        )
         == "kept"
     )
 
@@ -152,12 +158,12 @@ def test_federated_credential_trusts_the_managed_identity(graph: ScriptsGraph) -
 def test_recreated_identity_updates_the_credential_subject(graph: ScriptsGraph) -> None:
     app = _ensure(graph)
     entra_app.ensure_federated_credential(
-        graph, app, tenant_id=TENANT, principal_id=str(uuid.uuid4())
+        graph, app, name=FIC, tenant_id=TENANT, principal_id=str(uuid.uuid4())
     )
     new_principal = str(uuid.uuid4())
 
     outcome = entra_app.ensure_federated_credential(
-        graph, app, tenant_id=TENANT, principal_id=new_principal
+        graph, app, name=FIC, tenant_id=TENANT, principal_id=new_principal
     )
 
     assert outcome == "updated"
@@ -212,5 +218,78 @@ def test_admin_consent_url() -> None:
     )
 
 
-def test_unique_name_is_derived_from_the_environment() -> None:
-    assert entra_app.unique_name_for("Prod EU") == "opportunity-cockpit-prod-eu"
+def test_names_are_unique_per_subscription_and_resource_group() -> None:
+    token = entra_app.deployment_token(subscription_id="SUB-1", resource_group="RG-Prod")
+    assert token == entra_app.deployment_token(subscription_id="sub-1", resource_group="rg-prod")
+    assert entra_app.unique_name_for("Prod EU", token) == f"opportunity-cockpit-prod-eu-{token}"
+    others = {
+        entra_app.deployment_token(subscription_id="sub-2", resource_group="rg-prod"),
+        entra_app.deployment_token(subscription_id="sub-1", resource_group="rg-prod2"),
+    }
+    assert token not in others and len(others) == 2
+    assert entra_app.fic_name_for(token) != entra_app.fic_name_for(others.pop())
+
+
+def test_two_deployments_with_one_environment_name_keep_their_own_registration(
+    graph: ScriptsGraph,
+) -> None:
+    first = _ensure(graph)
+    other = entra_app.deployment_token(subscription_id="sub-2", resource_group="rg-dev")
+    second = _ensure(graph, unique_name=entra_app.unique_name_for("dev", other))
+    assert first.app_id != second.app_id
+    for app, token in ((first, TOKEN), (second, other)):
+        entra_app.ensure_federated_credential(
+            graph, app, name=entra_app.fic_name_for(token), tenant_id=TENANT,
+            principal_id=f"mi-of-{token}",
+        )  # fmt: skip
+    subjects = {
+        a["appId"]: [c["subject"] for c in a["federatedIdentityCredentials"]]
+        for a in graph.fake.state["applications"]
+    }
+    assert subjects == {first.app_id: [f"mi-of-{TOKEN}"], second.app_id: [f"mi-of-{other}"]}
+
+
+def test_the_environment_keeps_its_registration_when_the_naming_changes(
+    graph: ScriptsGraph,
+) -> None:
+    legacy = _ensure(graph, unique_name="opportunity-cockpit-dev")  # an earlier release's name
+
+    again = _ensure(graph, app_id=legacy.app_id)
+
+    assert again.app_id == legacy.app_id and len(graph.fake.state["applications"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("authority", "audience"),
+    [
+        ("https://login.microsoftonline.com/", "api://AzureADTokenExchange"),
+        ("https://login.microsoftonline.us", "api://AzureADTokenExchangeUSGov"),
+        ("https://login.chinacloudapi.cn/", "api://AzureADTokenExchangeChina"),
+        ("https://login.partner.microsoftonline.cn", "api://AzureADTokenExchangeChina"),
+    ],
+)
+def test_the_credential_follows_the_cloud_of_the_authority_host(
+    graph: ScriptsGraph, authority: str, audience: str
+) -> None:
+    app = _ensure(graph)
+    entra_app.ensure_federated_credential(
+        graph, app, name=FIC, tenant_id=TENANT, principal_id="p", authority_host=authority
+    )
+    [credential] = _stored_app(graph)["federatedIdentityCredentials"]
+    assert credential["audiences"] == [audience]
+    assert credential["issuer"] == f"{authority.rstrip('/')}/{TENANT}/v2.0"
+
+
+def test_an_unknown_cloud_is_a_clear_error() -> None:
+    with pytest.raises(entra_app.SetupError, match="Unknown Entra authority host"):
+        entra_app.token_exchange_audience("https://login.example.com")
+
+
+@pytest.mark.parametrize("host", sorted(entra_app.TOKEN_EXCHANGE_AUDIENCES))
+def test_the_app_asks_for_the_audience_the_credential_carries(host: str) -> None:
+    """shared/settings.py (what the app requests) and the scripts (what the credential accepts)
+    agree for every cloud."""
+    from shared.bootstrap import token_exchange_audience
+
+    expected = entra_app.TOKEN_EXCHANGE_AUDIENCES[host]
+    assert token_exchange_audience(f"https://{host}/") == expected

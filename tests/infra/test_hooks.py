@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import uuid
@@ -28,6 +29,7 @@ def _hook(fake_cli: FakeCli, name: str, **env: str) -> subprocess.CompletedProce
 def _pre_env(**extra: str) -> dict[str, str]:
     return {
         "AZURE_ENV_NAME": "dev",
+        "AZURE_SUBSCRIPTION_ID": "sub-1",
         "COCKPIT_CRM_ORG_URL": "https://contoso.crm4.dynamics.com",
         **extra,
     }
@@ -35,6 +37,8 @@ def _pre_env(**extra: str) -> dict[str, str]:
 
 def _post_env(client_id: str, **extra: str) -> dict[str, str]:
     return {
+        "COCKPIT_ENTRA_AUTHORITY_HOST": "https://login.microsoftonline.com",
+        "COCKPIT_DEPLOYED_CLIENT_ID": client_id,
         "AZURE_ENV_NAME": "dev",
         "AZURE_TENANT_ID": TENANT,
         "AZURE_SUBSCRIPTION_ID": "sub-1",
@@ -52,12 +56,13 @@ def _post_env(client_id: str, **extra: str) -> dict[str, str]:
     }
 
 
-def test_preprovision_needs_the_crm_org_url(fake_cli: FakeCli) -> None:
-    result = _hook(fake_cli, "preprovision", AZURE_ENV_NAME="dev")
+def test_preprovision_does_not_need_the_org_url_bicep_holds_it(fake_cli: FakeCli) -> None:
+    # `azd up` prompts for crmOrgUrl (the one value only the deployer knows) before any hook
+    # runs and keeps the answer in its own config, not in COCKPIT_CRM_ORG_URL.
+    result = _hook(fake_cli, "preprovision", AZURE_ENV_NAME="dev", AZURE_SUBSCRIPTION_ID="s")
 
-    assert result.returncode == 1
-    assert "azd env set COCKPIT_CRM_ORG_URL" in result.stderr
-    assert fake_cli.calls() == []
+    assert result.returncode == 0, result.stderr
+    assert "COCKPIT_CLIENT_ID" in fake_cli.state()["azd_env"]
 
 
 def test_preprovision_refuses_a_url_that_is_not_an_org_origin(fake_cli: FakeCli) -> None:
@@ -85,6 +90,7 @@ def test_preprovision_creates_the_registration_and_stores_its_client_id(fake_cli
     state = fake_cli.state()
     [app] = state["graph"]["applications"]
     assert state["azd_env"] == {"COCKPIT_CLIENT_ID": app["appId"]}
+    assert app["uniqueName"].startswith("opportunity-cockpit-dev-")
     assert app["signInAudience"] == "AzureADMyOrg"
     assert any(sp["appId"] == app["appId"] for sp in state["graph"]["servicePrincipals"])
     assert "no secret created" in result.stdout
@@ -127,10 +133,12 @@ def test_postprovision_wires_identity_key_and_prints_the_remaining_steps(fake_cl
     [credential] = app["federatedIdentityCredentials"]
     assert credential["subject"] == "0b0b0b0b-0000-4000-8000-00000000000b"
     assert credential["issuer"] == f"https://login.microsoftonline.com/{TENANT}/v2.0"
+    assert credential["name"].startswith("cockpit-function-app-")
     [assignment] = state["graph"]["appRoleAssignments"]
     assert assignment["principalId"] == DEPLOYER
     key = state["secrets"]["kv-abc"]["cockpit-token-cache-key"]
-    assert key not in result.stdout + result.stderr
+    assert json.loads(key)["keys"][0]["key"] not in result.stdout + result.stderr
+    assert "Postprovision complete." in result.stdout
     assert [r["url"].split("/config/")[1] for r in state["arm_requests"]] == [
         "configreferences/appsettings/refresh?api-version=2022-03-01"
     ]
@@ -182,11 +190,66 @@ def test_postprovision_with_an_unmanaged_registration_prints_the_identity_steps(
     assert "api://AzureADTokenExchange" in result.stdout
 
 
-def test_postprovision_with_an_unknown_client_id_fails_clearly(fake_cli: FakeCli) -> None:
+def test_postprovision_with_an_unknown_client_id_still_stores_the_key_and_says_how_to_finish(
+    fake_cli: FakeCli,
+) -> None:
     result = _hook(fake_cli, "postprovision", **_post_env(str(uuid.uuid4())))
 
-    assert result.returncode == 1
-    assert "COCKPIT_CLIENT_ID" in result.stderr
+    assert result.returncode == 0, result.stderr
+    assert "COCKPIT_CLIENT_ID" in result.stdout
+    assert "NOT COMPLETE" in result.stdout
+    assert "azd hooks run preprovision && azd provision" in result.stdout
+    assert fake_cli.state()["secrets"]["kv-abc"]["cockpit-token-cache-key"]
+
+
+def test_a_deployer_who_may_not_assign_app_roles_gets_everything_else_and_a_command(
+    fake_cli: FakeCli,
+) -> None:
+    assert _hook(fake_cli, "preprovision", **_pre_env()).returncode == 0
+    client_id = fake_cli.state()["azd_env"]["COCKPIT_CLIENT_ID"]
+    graph = fake_cli.state()["graph"]
+    graph["deny_app_role_assignment"] = True
+    fake_cli.update(graph=graph)
+
+    result = _hook(fake_cli, "postprovision", **_post_env(client_id))
+
+    assert result.returncode == 0, result.stderr
+    state = fake_cli.state()
+    assert state["graph"]["appRoleAssignments"] == []
+    assert state["graph"]["applications"][0]["federatedIdentityCredentials"]  # done before
+    assert state["secrets"]["kv-abc"]["cockpit-token-cache-key"]  # and after
+    assert "Insufficient privileges" in result.stdout
+    assert "/appRoleAssignedTo --body" in result.stdout
+    assert "NOT COMPLETE" in result.stdout
+
+
+def test_a_vault_that_refuses_the_deployer_is_reported_with_the_key_command(
+    fake_cli: FakeCli,
+) -> None:
+    assert _hook(fake_cli, "preprovision", **_pre_env()).returncode == 0
+    client_id = fake_cli.state()["azd_env"]["COCKPIT_CLIENT_ID"]
+    fake_cli.update(forbidden=10_000)
+
+    result = _hook(
+        fake_cli, "postprovision", **_post_env(client_id, COCKPIT_KEY_VAULT_RETRY_SECONDS="0")
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "python3 -m scripts.token_cache_key --vault kv-abc" in result.stdout
+    assert fake_cli.state()["graph"]["appRoleAssignments"], "identity steps still ran"
+
+
+def test_parameters_read_before_the_hook_are_reported_with_azd_provision(
+    fake_cli: FakeCli,
+) -> None:
+    assert _hook(fake_cli, "preprovision", **_pre_env()).returncode == 0
+    client_id = fake_cli.state()["azd_env"]["COCKPIT_CLIENT_ID"]
+
+    result = _hook(fake_cli, "postprovision", **_post_env(client_id, COCKPIT_DEPLOYED_CLIENT_ID=""))
+
+    assert result.returncode == 0
+    assert "the app runs with client id (none)" in result.stdout
+    assert "      azd provision" in result.stdout
 
 
 def test_hooks_entry_point_rejects_unknown_hooks(fake_cli: FakeCli) -> None:

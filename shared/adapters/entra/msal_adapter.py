@@ -20,6 +20,8 @@ from typing import Any, TypeVar
 import anyio.to_thread
 import msal
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 from shared.domain.errors import IdentityUnavailable, ReauthRequired, SignInFailed
 from shared.domain.identity import LoginResult, TokenResult
@@ -29,6 +31,36 @@ T = TypeVar("T")
 # MSAL throws these for client-side protocol violations: state mismatch (CSRF), nonce mismatch, a
 # flow dict that is not ours. All mean "this sign-in attempt is not valid".
 _FLOW_ERRORS = (ValueError, KeyError)
+
+
+class BoundedSession(requests.Session):
+    """MSAL's HTTP client: every request has a (connect, read) timeout unless the caller gives one,
+    and the connection pool holds as many connections as requests run at once.
+
+    MSAL applies its own ``timeout`` only to a session it creates itself (msal/application.py,
+    "Requests, does not support session-wide timeout"); ours is shared by the worker, so the bound
+    lives here. The pool follows COCKPIT_HTTP_POOL_SIZE: urllib3's default of 10 made 64 concurrent
+    users log "connection pool full" and open throw-away connections.
+    """
+
+    def __init__(self, *, timeout_seconds: float, pool_size: int) -> None:
+        super().__init__()
+        # Connect fast or fail fast; the read bound covers a slow token endpoint.
+        self.bounds = (min(3.05, timeout_seconds), timeout_seconds)
+        # One retry of a failed *connection*, as MSAL's own session does (a reset keep-alive
+        # connection); never after a read timeout, which would double the bound (and a code
+        # redemption is single-use anyway).
+        retry = Retry(total=1, read=False, redirect=0, status=0)
+        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size, max_retries=retry)
+        self.mount("https://", adapter)
+        self.mount("http://", adapter)
+
+    def request(
+        self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any
+    ) -> requests.Response:
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = self.bounds
+        return super().request(method, url, *args, **kwargs)
 
 
 class MsalIdentityProvider:
@@ -41,13 +73,15 @@ class MsalIdentityProvider:
         login_tenant: str,
         ca_bundle: Path | None = None,
         http_client: requests.Session | None = None,
+        timeout_seconds: float = 10.0,
+        pool_size: int = 16,
     ) -> None:
         self._client_id = client_id
         self._credential = client_credential
         self._host = authority_host.rstrip("/")
         self._login_tenant = login_tenant
         if http_client is None:
-            http_client = requests.Session()
+            http_client = BoundedSession(timeout_seconds=timeout_seconds, pool_size=pool_size)
             # The machine's REQUESTS_CA_BUNDLE would override `verify` while trust_env is on.
             http_client.trust_env = False
             http_client.verify = str(ca_bundle) if ca_bundle else True

@@ -188,7 +188,8 @@ class TableTokenCacheStore:
                 bytes(entity["Cache"]), associated=self._aad(tenant_id, object_id)
             )
         except DecryptionFailed:
-            # Key rotated or row tampered with: treat as no cache (the user signs in again).
+            # Sealed with a key retired from the ring (older than any live session, see
+            # docs/operations.md) or tampered with: no cache, the user signs in again.
             return None
         etag = etag_of(entity)
         return plain.decode(), etag or ""
