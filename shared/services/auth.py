@@ -44,6 +44,7 @@ from shared.ports import (
     SessionStore,
     TokenCacheStore,
 )
+from shared.telemetry import TokenFlow, record_token_request
 
 log = logging.getLogger("cockpit.auth")
 
@@ -189,7 +190,12 @@ class AuthService:
             raise SignInFailed(
                 str(params.get("error_description", ""))[:300], error=str(params["error"])[:64]
             )
-        result = await self._identity.finish_login(flow=flow, response=params, cache=None)
+        try:
+            result = await self._identity.finish_login(flow=flow, response=params, cache=None)
+        except Exception:
+            record_token_request(flow="auth_code", outcome="failed")
+            raise
+        record_token_request(flow="auth_code", outcome="ok")
         if result.tenant_id not in self._config.allowed_tenants:
             raise Forbidden("tenant not allowed", code="tenant_not_allowed")
         await self._save_login_cache(result.tenant_id, result.object_id, result.cache)
@@ -270,14 +276,29 @@ class AuthService:
         """A Dataverse access token for ``org`` as ``principal``. Raises ReauthRequired."""
         if org.tenant_id != principal.tenant_id:
             raise Forbidden("this organisation belongs to another tenant", code="org_not_allowed")
+        flow: TokenFlow = "client_credentials"
         if principal.kind == "session":
-            return await self._silent(principal, org, force_refresh=force_refresh)
-        if principal.kind == "bearer":
-            return await self._on_behalf_of(principal, org, force_refresh=force_refresh)
-        result = await self._identity.acquire_for_app(
-            tenant_id=org.tenant_id, scopes=[org.app_scope]
-        )
-        return result.access_token
+            flow = "silent"
+        elif principal.kind == "bearer":
+            flow = "on_behalf_of"
+        try:
+            if principal.kind == "session":
+                token = await self._silent(principal, org, force_refresh=force_refresh)
+            elif principal.kind == "bearer":
+                token = await self._on_behalf_of(principal, org, force_refresh=force_refresh)
+            else:
+                app = await self._identity.acquire_for_app(
+                    tenant_id=org.tenant_id, scopes=[org.app_scope]
+                )
+                token = app.access_token
+        except ReauthRequired:
+            record_token_request(flow=flow, outcome="reauth")
+            raise
+        except Exception:
+            record_token_request(flow=flow, outcome="failed")
+            raise
+        record_token_request(flow=flow, outcome="ok")
+        return token
 
     async def _silent(self, principal: Principal, org: CrmOrg, *, force_refresh: bool) -> str:
         stored = await self._caches.get(

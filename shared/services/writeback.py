@@ -51,6 +51,8 @@ from shared.ports import (
     OutboxStore,
 )
 from shared.services.orgs import OrgDirectory
+from shared.telemetry import WritebackOutcome as MeasuredOutcome
+from shared.telemetry import record_outbox_backlog, record_writeback_outcome
 
 log = logging.getLogger("cockpit.writeback")
 
@@ -137,6 +139,7 @@ class WritebackService:
         outcome and settle its outbox item. CRM problems never raise: the outcome says them."""
         caller = self._callers.caller(principal, org, budget_seconds=self._budget)
         outcome, wrote = await self._attempt(caller=caller, org=org, key=key, evaluation=evaluation)
+        _measure(outcome, background=False, org=org.name)
         return await self._settle(key, evaluation.with_writeback(outcome), item=item, wrote=wrote)
 
     # --- the background path ---------------------------------------------------------------------
@@ -152,7 +155,17 @@ class WritebackService:
                     "background write-back could not run",
                     extra={"fields": {"error": err.__class__.__name__, "detail": str(err)[:200]}},
                 )
+        await self._measure_backlog()
         return counts
+
+    async def _measure_backlog(self) -> None:
+        """What operators watch (docs/operations.md): how many wait, and since when."""
+        now = self._clock.now()
+        waiting = await self._outbox.due(now=now + timedelta(days=3650), limit=1000)
+        oldest = min((i.created_at for i in waiting), default=now)
+        record_outbox_backlog(
+            pending=len(waiting), oldest_age_seconds=(now - oldest).total_seconds()
+        )
 
     async def _process(self, item: OutboxItem) -> str:
         org = self._orgs.find(tenant_id=item.key.tenant_id, name=item.key.org)
@@ -292,6 +305,20 @@ class WritebackService:
             code=code,
             at=self._clock.now(),
         )
+
+
+def _measure(outcome: WritebackOutcome, *, background: bool, org: str) -> None:
+    status = outcome.status
+    measured: MeasuredOutcome
+    if status is WritebackStatus.WRITTEN:
+        measured = "written"
+    elif status is WritebackStatus.FAILED:
+        measured = "failed"
+    elif status is WritebackStatus.RETRYING:
+        measured = "conflict" if outcome.code == "crm_conflict" else "queued"
+    else:
+        measured = "skipped"
+    record_writeback_outcome(outcome=measured, background=background, org=org)
 
 
 def current_value(opportunity: Opportunity | None, field: str) -> Decimal | None:

@@ -32,7 +32,7 @@ from pathlib import Path
 import httpx
 
 from devstack.process import free_port, port_is_open
-from functions.security import SESSION_COOKIE
+from functions.cookies import SESSION_COOKIE
 from shared.bootstrap import build_container
 from shared.domain.identity import Session, hash_secret, new_csrf_token, new_session_id
 from shared.domain.projects import Project, ProjectKey

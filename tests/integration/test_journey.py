@@ -348,7 +348,7 @@ async def test_throttling_keeps_the_evaluation_and_write_again_succeeds(
         ({"id": "not-a-guid"}, 400, "not a valid record id"),
         ({"id": ""}, 400, "Save the opportunity first"),
         ({"typename": "account"}, 400, "opportunities only"),
-        ({"orgname": "fabrikam"}, 403, "not configured"),
+        ({"orgname": "fabrikam"}, 403, "not set up"),
         ({"userlcid": "abc"}, 400, "1033"),
     ],
 )

@@ -202,7 +202,7 @@ def auth_with(
     auth = AuthService(
         identity=identity, sessions=sessions, flows=flows, caches=store, clock=clock,
         config=AuthConfig(
-            redirect_uri="https://cockpit.example/auth/callback",
+            public_base_url="https://cockpit.example",
             login_scopes=(ORG.user_scope,), allowed_tenants=frozenset({CONTOSO}),
             session_idle=timedelta(hours=24), session_absolute=timedelta(hours=168),
         ),

@@ -31,7 +31,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind
 
 from functions.app import create_app
-from functions.security import SESSION_COOKIE
+from functions.cookies import SESSION_COOKIE
 from shared.adapters.entra.msal_adapter import BoundedSession
 from shared.bootstrap import Container, build_container
 from shared.domain.identity import Session, hash_secret, new_csrf_token, new_session_id
