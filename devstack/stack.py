@@ -10,6 +10,7 @@ the app served in-process so tests can count its calls.
 
 from __future__ import annotations
 
+import base64
 import json
 import secrets
 import sys
@@ -165,6 +166,7 @@ class Stack:
             "COCKPIT_CLIENT_CREDENTIAL_MODE": self.config.credential_mode,
             # No Functions host here: the app runs the timer functions itself.
             "COCKPIT_LOCAL_TIMERS": "true",
+            "COCKPIT_TOKEN_CACHE_KEY": self.token_cache_key(),
         }
         if cockpit.admin_role:
             env["COCKPIT_ADMIN_ROLE"] = cockpit.admin_role
@@ -172,6 +174,16 @@ class Stack:
             env["COCKPIT_API_CLIENT_IDS"] = ",".join(cockpit.api_clients)
         env.update(self._credential_environment())
         return env
+
+    def token_cache_key(self) -> str:
+        """The stack's own random key for sealing token caches, kept beside Azurite's data so a
+        restarted ``make run`` still opens the caches it sealed (the app has no default key)."""
+        path = self.config.state_dir / "token-cache.key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(base64.b64encode(secrets.token_bytes(32)).decode(), encoding="ascii")
+            path.chmod(0o600)
+        return path.read_text(encoding="ascii").strip()
 
     def _credential_environment(self) -> dict[str, str]:
         mode = self.config.credential_mode

@@ -1,9 +1,11 @@
 """The one place configuration is read. Nothing else in the code base touches ``os.environ``.
 
-Every variable is prefixed ``COCKPIT_``. Defaults describe the local dev stack (``make run``) and are
-explicit about it; when ``COCKPIT_ENV=azure`` (or the Functions host says we run in Azure) any value
-still at its dev default is refused, so a deployment can never silently run on the demo secret,
-Azurite or the simulator.
+Every variable is prefixed ``COCKPIT_``. Nothing that names a deployment has a default — no URL,
+tenant, client id, org, and above all no secret: the local stack (``devstack/``) and the tests pass
+their values explicitly, so a new secret can never ship with a working dev value. Defaults are only
+behaviour (timeouts, limits). When ``COCKPIT_ENV=azure`` (or the Functions host says we run in
+Azure) dev-only mechanisms — the simulator's CA, client secrets, Azurite, localhost URLs,
+in-process timers — are refused.
 
 A missing or invalid value raises :class:`SettingsError` whose message is one readable line per
 problem, naming the variable and what a valid value looks like.
@@ -11,9 +13,6 @@ problem, naming the variable and what a valid value looks like.
 
 from __future__ import annotations
 
-import base64
-import json
-import re
 import uuid
 from functools import cached_property
 from pathlib import Path
@@ -22,7 +21,6 @@ from urllib.parse import urlsplit
 
 from pydantic import (
     AliasChoices,
-    BaseModel,
     Field,
     SecretStr,
     ValidationError,
@@ -32,98 +30,19 @@ from pydantic import (
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from shared.domain.orgs import CrmOrg
+from shared.settings_parts import (
+    TABLE_PREFIX,
+    CrmOrgSetting,
+    SettingsError,
+    ambiguous_org_names,
+    env_name,
+    expand_dev,
+    format_error,
+    origin,
+    split_list,
+)
 
 __all__ = ["CrmOrgSetting", "Settings", "SettingsError", "load_settings"]
-
-# --- dev-stack defaults (all of them refused when running in Azure) ---------------------------
-DEV_TENANT_ID = "c0a7b2e1-5d4f-4c8a-9e21-3b6f0d9a1c01"  # "Contoso" in devstack/seed/demo.json
-DEV_CLIENT_ID = "5c0c4b1e-9d2a-4f6e-8b3c-7a1d2e3f4a05"
-DEV_CLIENT_SECRET = "dev-only-cockpit-secret-not-for-azure"  # noqa: S105 - simulator seed value
-DEV_AUTHORITY_HOST = "https://localhost:7443"
-DEV_PUBLIC_BASE_URL = "http://localhost:7071"
-DEV_STORAGE = "UseDevelopmentStorage=true"
-DEV_CRM_ORGS = (
-    f'[{{"tenant_id": "{DEV_TENANT_ID}", "name": "contoso", "url": "https://localhost:7444"}}]'
-)
-DEV_FRAME_ANCESTORS = "http://127.0.0.1:7080"
-# 32 bytes of zeros: obviously not a key, and refused outside dev.
-DEV_TOKEN_CACHE_KEY = base64.b64encode(bytes(32)).decode()
-
-_TABLE_PREFIX = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,40}$")
-
-# What a valid value looks like, per variable, for the one-line error messages.
-_EXPECTED: dict[str, str] = {
-    "env": '"dev" or "azure"',
-    "public_base_url": "the cockpit's external base URL, e.g. https://cockpit.contoso.com",
-    "storage_connection_string": "an Azure Storage connection string, e.g. UseDevelopmentStorage=true",
-    "storage_table_endpoint": "https://<account>.table.core.windows.net",
-    "managed_identity_client_id": "the user-assigned managed identity's client id (a GUID)",
-    "table_prefix": "letters and digits starting with a letter, e.g. cockpit",
-    "entra_authority_host": "https://login.microsoftonline.com",
-    "entra_ca_bundle": "a path to a PEM file (dev stack only)",
-    "tenant_ids": "a comma-separated list of tenant GUIDs",
-    "client_id": "the app registration's application (client) id, a GUID",
-    "client_credential_mode": '"secret", "certificate" or "managed_identity"',
-    "client_secret": "the app registration's client secret (dev only)",
-    "client_certificate_path": "a path to a PEM or PFX certificate with its private key",
-    "client_certificate_password": "the certificate's password, if any",
-    "api_audiences": "comma-separated audiences of our API, e.g. <client id>,api://<client id>",
-    "api_required_scope": "the delegated scope our API requires, e.g. access_as_user",
-    "api_client_ids": "comma-separated application (client) ids allowed to call the API",
-    "admin_role": "an app role value, e.g. Cockpit.Admin",
-    "crm_orgs": (
-        '[{"tenant_id": "<GUID>", "name": "contoso", "url": "https://contoso.crm4.dynamics.com", '
-        '"unique_name": "org1a2b3c4d" (optional), "url_name": "contoso" (optional)}]'
-    ),
-    "frame_ancestors": "space/comma-separated CRM origins, e.g. https://contoso.crm4.dynamics.com",
-    "token_cache_key": "a base64 32-byte key or a key ring from scripts/token_cache_key.py",
-    "session_idle_minutes": "a whole number of minutes between 5 and 1440",
-    "session_absolute_hours": "a whole number of hours between 1 and 168",
-    "log_level": "DEBUG, INFO, WARNING or ERROR",
-}
-
-
-class SettingsError(Exception):
-    """Configuration is missing or invalid; ``str(err)`` is readable as is."""
-
-
-class CrmOrgSetting(BaseModel):
-    """One configured Dataverse environment.
-
-    ``unique_name`` and ``url_name`` are optional (older configurations have only ``name``);
-    ``scripts/dataverse_setup.py`` reads both from Dataverse (``RetrieveCurrentOrganization``).
-    """
-
-    tenant_id: uuid.UUID
-    name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
-    url: str
-    # Unique names are letters, digits and underscores (e.g. "org1a2b3c4d", "contoso_dev");
-    # URL names are DNS labels. Both are compared case-insensitively (CrmOrg.answers_to).
-    unique_name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_][A-Za-z0-9_-]{0,99}$")
-    url_name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{0,62}$")
-
-    @field_validator("url")
-    @classmethod
-    def _https_origin(cls, value: str) -> str:
-        parts = urlsplit(value)
-        if parts.scheme != "https" or not parts.hostname or parts.path not in ("", "/"):
-            raise ValueError("must be an https origin such as https://contoso.crm4.dynamics.com")
-        return f"https://{parts.netloc}"
-
-
-def _split_list(value: object) -> object:
-    if isinstance(value, str):
-        return [item for item in re.split(r"[\s,]+", value.strip()) if item]
-    return value
-
-
-def _origin(value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"{value!r} is not an origin like https://contoso.crm4.dynamics.com")
-    if parts.path not in ("", "/") or parts.query or parts.fragment:
-        raise ValueError(f"{value!r} must be an origin only (scheme://host[:port])")
-    return f"{parts.scheme}://{parts.netloc}"
 
 
 class Settings(BaseSettings):
@@ -144,19 +63,19 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("WEBSITE_SITE_NAME")
     )
 
-    public_base_url: str = DEV_PUBLIC_BASE_URL
+    public_base_url: str
 
-    storage_connection_string: SecretStr | None = SecretStr(DEV_STORAGE)
+    storage_connection_string: SecretStr | None = None
     storage_table_endpoint: str | None = None
     managed_identity_client_id: str | None = None
     table_prefix: str = "cockpit"
 
-    entra_authority_host: str = DEV_AUTHORITY_HOST
+    entra_authority_host: str = "https://login.microsoftonline.com"
     entra_ca_bundle: Path | None = None
-    tenant_ids: Annotated[list[uuid.UUID], NoDecode] = [uuid.UUID(DEV_TENANT_ID)]
-    client_id: str = DEV_CLIENT_ID
+    tenant_ids: Annotated[list[uuid.UUID], NoDecode]
+    client_id: str
     client_credential_mode: Literal["secret", "certificate", "managed_identity"] = "secret"
-    client_secret: SecretStr | None = SecretStr(DEV_CLIENT_SECRET)
+    client_secret: SecretStr | None = None
     client_certificate_path: Path | None = None
     client_certificate_password: SecretStr | None = None
     api_audiences: Annotated[list[str], NoDecode] = []
@@ -166,12 +85,11 @@ class Settings(BaseSettings):
     api_client_ids: Annotated[list[uuid.UUID], NoDecode] = []
     admin_role: str = "Cockpit.Admin"
 
-    crm_orgs: list[CrmOrgSetting] = Field(
-        default_factory=lambda: [CrmOrgSetting.model_validate(o) for o in json.loads(DEV_CRM_ORGS)]
-    )
-    frame_ancestors: Annotated[list[str], NoDecode] = [DEV_FRAME_ANCESTORS]
+    crm_orgs: list[CrmOrgSetting]
+    # CRM origins that may frame the embed pages; none means the Cockpit tab cannot show.
+    frame_ancestors: Annotated[list[str], NoDecode] = []
 
-    token_cache_key: SecretStr = SecretStr(DEV_TOKEN_CACHE_KEY)
+    token_cache_key: SecretStr
     session_idle_minutes: int = Field(default=60, ge=5, le=1440)
     session_absolute_hours: int = Field(default=12, ge=1, le=168)
 
@@ -207,7 +125,7 @@ class Settings(BaseSettings):
     )
     @classmethod
     def _lists(cls, value: object) -> object:
-        return _split_list(value)
+        return split_list(value)
 
     @field_validator("tenant_ids")
     @classmethod
@@ -219,12 +137,12 @@ class Settings(BaseSettings):
     @field_validator("frame_ancestors")
     @classmethod
     def _origins(cls, value: list[str]) -> list[str]:
-        return [_origin(item) for item in value]
+        return [origin(item) for item in value]
 
     @field_validator("public_base_url")
     @classmethod
     def _base_url(cls, value: str) -> str:
-        return _origin(value)
+        return origin(value)
 
     @field_validator("entra_authority_host")
     @classmethod
@@ -243,7 +161,7 @@ class Settings(BaseSettings):
     @field_validator("table_prefix")
     @classmethod
     def _table_prefix(cls, value: str) -> str:
-        if not _TABLE_PREFIX.fullmatch(value):
+        if not TABLE_PREFIX.fullmatch(value):
             raise ValueError("must be letters and digits starting with a letter")
         return value
 
@@ -267,7 +185,7 @@ class Settings(BaseSettings):
         names = [(str(o.tenant_id), o.name) for o in self.crm_orgs]
         if len(names) != len(set(names)):
             problems.append(("crm_orgs", "lists the same org name twice for one tenant"))
-        elif ambiguous := _ambiguous_org_names(self.orgs):
+        elif ambiguous := ambiguous_org_names(self.orgs):
             problems.append(
                 ("crm_orgs", f"gives two orgs of one tenant the same name: {sorted(ambiguous)}")
             )
@@ -299,7 +217,7 @@ class Settings(BaseSettings):
         if self.in_azure:
             problems += self._azure_problems()
         if problems:
-            raise ValueError(" | ".join(f"{_env_name(f)} {msg}" for f, msg in problems))
+            raise ValueError(" | ".join(f"{env_name(f)} {msg}" for f, msg in problems))
         return self
 
     def _azure_problems(self) -> list[tuple[str, str]]:
@@ -307,31 +225,19 @@ class Settings(BaseSettings):
         problems: list[tuple[str, str]] = []
         if self.env != "azure":
             problems.append(("env", "must be azure: WEBSITE_SITE_NAME says this runs in Azure"))
-        dev_values: list[tuple[str, bool]] = [
-            ("public_base_url", self.public_base_url == DEV_PUBLIC_BASE_URL),
-            ("entra_authority_host", self.entra_authority_host == DEV_AUTHORITY_HOST),
-            ("client_id", self.client_id == DEV_CLIENT_ID),
-            ("tenant_ids", [str(t) for t in self.tenant_ids] == [DEV_TENANT_ID]),
-            ("token_cache_key", self.token_cache_key.get_secret_value() == DEV_TOKEN_CACHE_KEY),
-            ("frame_ancestors", self.frame_ancestors == [DEV_FRAME_ANCESTORS]),
-            (
-                "crm_orgs",
-                any(urlsplit(o.url).hostname in ("localhost", "127.0.0.1") for o in self.crm_orgs),
-            ),
-            (
-                # With a table endpoint (managed identity) the connection string is not used.
-                "storage_connection_string",
-                self.storage_table_endpoint is None
-                and self.storage_connection_string is not None
-                and "devstoreaccount1"
-                in _expand_dev(self.storage_connection_string.get_secret_value()),
-            ),
-        ]
-        for name, is_dev in dev_values:
-            if is_dev:
-                problems.append(
-                    (name, "still has its dev-stack default, which is refused in Azure")
-                )
+        local = ("localhost", "127.0.0.1")
+        if any(urlsplit(o.url).hostname in local for o in self.crm_orgs):
+            problems.append(("crm_orgs", "points at a local simulator, which is refused in Azure"))
+        if urlsplit(self.entra_authority_host).hostname in local:
+            problems.append(("entra_authority_host", "is a local simulator, refused in Azure"))
+        if (  # with a table endpoint (managed identity) the connection string is not used
+            self.storage_table_endpoint is None
+            and self.storage_connection_string is not None
+            and "devstoreaccount1" in expand_dev(self.storage_connection_string.get_secret_value())
+        ):
+            problems.append(("storage_connection_string", "is Azurite, refused in Azure"))
+        if not self.frame_ancestors:
+            problems.append(("frame_ancestors", "is required in Azure (the Dynamics origins)"))
         if self.entra_ca_bundle is not None:
             problems.append(
                 ("entra_ca_bundle", "is for the local simulator only and refused in Azure")
@@ -386,7 +292,7 @@ class Settings(BaseSettings):
         return self.api_audiences or [self.client_id, f"api://{self.client_id}"]
 
     @property
-    def cookie_secure_origin(self) -> str:
+    def cookie_secureorigin(self) -> str:
         return self.public_base_url
 
     def org(self, *, tenant_id: str, name: str) -> CrmOrg | None:
@@ -396,54 +302,10 @@ class Settings(BaseSettings):
         return None
 
 
-def _ambiguous_org_names(orgs: tuple[CrmOrg, ...]) -> set[str]:
-    """Names (name, unique name or URL name) that more than one org of a tenant answers to: an
-    ``orgname`` must select exactly one org."""
-    seen: dict[tuple[str, str], int] = {}
-    for org in orgs:
-        for identifier in org.identifiers:
-            key = (org.tenant_id, identifier)
-            seen[key] = seen.get(key, 0) + 1
-    return {identifier for (_, identifier), count in seen.items() if count > 1}
-
-
-def _expand_dev(conn: str) -> str:
-    return "devstoreaccount1" if conn.strip().lower().startswith("usedevelopmentstorage") else conn
-
-
-def _env_name(field: str) -> str:
-    if field in ("website_site_name", "applicationinsights_connection_string"):
-        return field.upper()
-    return f"COCKPIT_{field.upper()}"
-
-
-def _format(error: ValidationError) -> str:
-    lines: list[str] = []
-    for item in error.errors(include_url=False):
-        loc = item.get("loc", ())
-        field = str(loc[0]) if loc else ""
-        message = str(item.get("msg", "is invalid"))
-        if not field:
-            # Model-level rule: the message already names variables.
-            lines.append(message.removeprefix("Value error, "))
-            continue
-        message = message.removeprefix("Value error, ")
-        where = _env_name(field)
-        for part in loc[1:]:
-            where += f"[{part}]" if isinstance(part, int) else f".{part}"
-        expected = _EXPECTED.get(field)
-        hint = f" (expected {expected})" if expected else ""
-        if item.get("type") == "missing":
-            lines.append(f"{where} is missing{hint}")
-        else:
-            lines.append(f"{where}: {message}{hint}")
-    return "; ".join(lines)
-
-
 def load_settings(**overrides: Any) -> Settings:
     """Read settings from the environment (``overrides`` win); raise :class:`SettingsError` with
     one readable line on any problem."""
     try:
         return Settings(**overrides)
     except ValidationError as err:
-        raise SettingsError(f"Invalid configuration: {_format(err)}") from None
+        raise SettingsError(f"Invalid configuration: {format_error(err)}") from None

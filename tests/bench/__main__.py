@@ -33,9 +33,9 @@ from functions.cookies import SESSION_COOKIE
 from shared.bootstrap import build_container
 from shared.domain.identity import Session, hash_secret, new_csrf_token, new_session_id
 from shared.domain.projects import Project, ProjectKey
-from shared.settings import load_settings
 from tests.bench.load import report, run_load_test
 from tests.support.azurite import running_azurite, unique_prefix
+from tests.support.settings import explicit_environment, explicit_settings
 
 REPO = Path(__file__).resolve().parents[2]
 TENANT = "c0a7b2e1-5d4f-4c8a-9e21-3b6f0d9a1c01"
@@ -47,7 +47,7 @@ N = 800
 
 
 async def _launch_ratio(connection_string: str, concurrency: int) -> tuple[float, float]:
-    settings = load_settings(
+    settings = explicit_settings(
         storage_connection_string=connection_string, table_prefix=unique_prefix()
     )
     container = build_container(settings)
@@ -147,12 +147,18 @@ async def _timed(coro: Awaitable[None]) -> float:
     return time.perf_counter() - start
 
 
+# The app settings a Function App would have (the app has no defaults for them).
+_APP_ENV = {**os.environ, **explicit_environment()}
+
+
 def _import_seconds(code: str, runs: int = 7) -> float:
     """Minimum wall time of a fresh interpreter running ``code`` (the minimum is the least noisy)."""
     best = float("inf")
     for _ in range(runs):
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-c", code], cwd=REPO, check=True, capture_output=True, env=_APP_ENV
+        )
         best = min(best, time.perf_counter() - start)
     return best
 
@@ -165,7 +171,12 @@ def _third_party_modules() -> list[str]:
         "print(json.dumps([m for m in sys.modules if m not in before and not m.startswith(ours)]))"
     )
     out = subprocess.run(
-        [sys.executable, "-c", probe], cwd=REPO, check=True, capture_output=True, text=True
+        [sys.executable, "-c", probe],
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+        text=True,
+        env=_APP_ENV,
     )
     names: list[str] = json.loads(out.stdout.strip().splitlines()[-1])
     return names

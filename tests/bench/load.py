@@ -36,8 +36,8 @@ from functions.cookies import SESSION_COOKIE
 from shared.bootstrap import build_container
 from shared.domain.identity import Session, hash_secret, new_csrf_token, new_session_id
 from shared.domain.projects import Project, ProjectKey
-from shared.settings import load_settings
 from tests.support.azurite import unique_prefix
+from tests.support.settings import explicit_settings
 
 REPO = Path(__file__).resolve().parents[2]
 TENANT = "c0a7b2e1-5d4f-4c8a-9e21-3b6f0d9a1c01"
@@ -56,7 +56,7 @@ class Level:
 async def _seed(storage: str, prefix: str) -> tuple[str, str]:
     """A session with a token cache and an existing project; returns (session id, opportunity)."""
     container = build_container(
-        load_settings(storage_connection_string=storage, table_prefix=prefix)
+        explicit_settings(storage_connection_string=storage, table_prefix=prefix)
     )
     now = datetime.now(UTC)
     session_id, object_id = new_session_id(), "bench-user"

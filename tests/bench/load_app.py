@@ -18,8 +18,8 @@ from functions.app import create_app
 from shared.bootstrap import build_container
 from shared.domain.crm import CrmCaller, Opportunity
 from shared.domain.orgs import CrmOrg
-from shared.settings import load_settings
 from tests.support.fakes import FakeCrm, FakeIdentity, opportunity
+from tests.support.settings import explicit_settings
 
 
 class SlowCrm(FakeCrm):
@@ -43,7 +43,7 @@ class SlowCrm(FakeCrm):
 
 
 def create() -> FastAPI:
-    settings = load_settings(
+    settings = explicit_settings(
         storage_connection_string=os.environ["BENCH_STORAGE"],
         table_prefix=os.environ["BENCH_TABLE_PREFIX"],
         log_level="WARNING",

@@ -12,11 +12,14 @@ import azure.functions as func
 import pytest
 
 from tests.support.azurite import AzuriteServer, unique_prefix
+from tests.support.settings import explicit_environment
 
 
 @pytest.fixture
 async def function_app_module(azurite: AzuriteServer, monkeypatch: pytest.MonkeyPatch):
     # Configuration reaches the app as app settings, i.e. environment variables.
+    for name, value in explicit_environment().items():
+        monkeypatch.setenv(name, value)
     monkeypatch.setenv("COCKPIT_STORAGE_CONNECTION_STRING", azurite.connection_string)
     monkeypatch.setenv("COCKPIT_TABLE_PREFIX", unique_prefix())
     sys.modules.pop("function_app", None)

@@ -10,10 +10,12 @@ from functions.app import create_app
 from shared.bootstrap import Container, build_container
 from shared.settings import Settings, load_settings
 from tests.support.azurite import unique_prefix
+from tests.support.settings import EXPLICIT
 
 
 def make_settings(*, storage_connection_string: str, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
+        **EXPLICIT,
         "storage_connection_string": storage_connection_string,
         "table_prefix": unique_prefix(),
     }

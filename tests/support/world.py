@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import base64
 from datetime import timedelta
 from typing import Any
 
@@ -11,7 +10,6 @@ from shared.bootstrap import Container, build_container
 from shared.domain.identity import Principal
 from shared.domain.orgs import CrmOrg
 from shared.domain.projects import ProjectKey
-from shared.settings import load_settings
 from tests.support.fakes import (
     FakeCaches,
     FakeClock,
@@ -26,6 +24,7 @@ from tests.support.fakes import (
     FakeSolutions,
     opportunity,
 )
+from tests.support.settings import explicit_settings
 
 CONTOSO = "c0a7b2e1-5d4f-4c8a-9e21-3b6f0d9a1c01"
 ORG = CrmOrg(tenant_id=CONTOSO, name="contoso", url="https://contoso.crm4.dynamics.com")
@@ -45,19 +44,7 @@ def rep(object_id: str = "rep", *roles: str) -> Principal:
 
 
 def unit_settings(**overrides: Any) -> Any:
-    values: dict[str, Any] = {
-        "public_base_url": "https://cockpit.example",
-        "storage_connection_string": "UseDevelopmentStorage=true",
-        "tenant_ids": CONTOSO,
-        "client_id": "5c0c4b1e-9d2a-4f6e-8b3c-7a1d2e3f4a05",
-        "client_secret": "unit-test-secret",
-        "crm_orgs": [{"tenant_id": CONTOSO, "name": ORG.name, "url": ORG.url}],
-        "frame_ancestors": "https://contoso.crm4.dynamics.com",
-        "token_cache_key": base64.b64encode(b"k" * 32).decode(),
-        "writeback_grace_seconds": 120,
-    }
-    values.update(overrides)
-    return load_settings(**values)
+    return explicit_settings(writeback_grace_seconds=120, **overrides)
 
 
 class World:

@@ -16,7 +16,7 @@ import requests
 
 from shared.adapters.entra.msal_adapter import BoundedSession, MsalIdentityProvider
 from shared.bootstrap import build_container
-from shared.settings import load_settings
+from tests.support.settings import explicit_settings
 
 
 @pytest.fixture
@@ -101,7 +101,7 @@ def test_the_pool_holds_every_concurrent_request(
 
 
 def test_the_container_sizes_both_clients_from_settings() -> None:
-    settings = load_settings(http_pool_size=24, entra_timeout_seconds=4.0)
+    settings = explicit_settings(http_pool_size=24, entra_timeout_seconds=4.0)
     container = build_container(settings)
 
     identity = container.identity
@@ -118,4 +118,4 @@ def test_pool_size_is_validated() -> None:
     from shared.settings import SettingsError
 
     with pytest.raises(SettingsError, match="COCKPIT_HTTP_POOL_SIZE"):
-        load_settings(http_pool_size=0)
+        explicit_settings(http_pool_size=0)

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from shared.settings import SettingsError, load_settings
+from tests.support.settings import EXPLICIT, explicit_settings
 
 TENANT = "c0a7b2e1-5d4f-4c8a-9e21-3b6f0d9a1c01"  # the dev tenant (allowed by default)
 
@@ -16,7 +17,7 @@ def orgs_setting(*entries: dict[str, str]) -> list[dict[str, str]]:
 
 
 def test_unique_name_and_url_name_are_read_into_crm_org() -> None:
-    s = load_settings(
+    s = explicit_settings(
         crm_orgs=orgs_setting(
             {
                 "name": "contoso",
@@ -35,7 +36,7 @@ def test_entries_without_them_still_load(monkeypatch: pytest.MonkeyPatch) -> Non
     # Older deployments set COCKPIT_CRM_ORGS with tenant_id, name and url only.
     legacy = orgs_setting({"name": "contoso", "url": "https://contoso.crm4.dynamics.com"})
     monkeypatch.setenv("COCKPIT_CRM_ORGS", json.dumps(legacy))
-    [org] = load_settings().orgs
+    [org] = load_settings(**{k: v for k, v in EXPLICIT.items() if k != "crm_orgs"}).orgs
     assert org.unique_name is None and org.url_name is None
     assert org.answers_to("contoso") and not org.answers_to("org1a2b3c4d")
 
@@ -52,7 +53,7 @@ def test_entries_without_them_still_load(monkeypatch: pytest.MonkeyPatch) -> Non
 def test_malformed_names_are_refused_with_the_variable_named(field: str, value: str) -> None:
     entry = {"name": "contoso", "url": "https://contoso.crm4.dynamics.com", field: value}
     with pytest.raises(SettingsError) as error:
-        load_settings(crm_orgs=orgs_setting(entry))
+        explicit_settings(crm_orgs=orgs_setting(entry))
     assert f"COCKPIT_CRM_ORGS[0].{field}" in str(error.value)
     assert "unique_name" in str(error.value)  # the expected-shape hint shows the new keys
 
@@ -63,7 +64,7 @@ def test_two_orgs_answering_to_the_same_name_are_refused() -> None:
         {"name": "fabrikam", "url": "https://fabrikam.crm4.dynamics.com", "url_name": "SHARED1"},
     )
     with pytest.raises(SettingsError, match=r"same name: \['shared1'\]"):
-        load_settings(crm_orgs=entries)
+        explicit_settings(crm_orgs=entries)
 
 
 def test_the_same_unique_name_in_two_tenants_is_fine() -> None:
@@ -82,5 +83,5 @@ def test_the_same_unique_name_in_two_tenants_is_fine() -> None:
             "unique_name": "x1",
         },
     ]
-    s = load_settings(crm_orgs=entries, tenant_ids=f"{TENANT},{other_tenant}")
+    s = explicit_settings(crm_orgs=entries, tenant_ids=f"{TENANT},{other_tenant}")
     assert [o.unique_name for o in s.orgs] == ["x1", "x1"]

@@ -36,7 +36,6 @@ from shared.adapters.entra.msal_adapter import BoundedSession
 from shared.bootstrap import Container, build_container
 from shared.domain.identity import Session, hash_secret, new_csrf_token, new_session_id
 from shared.domain.projects import Project, ProjectKey
-from shared.settings import load_settings
 from shared.telemetry import (
     METRIC_OUTBOX_OLDEST_AGE,
     METRIC_TOKEN_REQUESTS,
@@ -49,6 +48,7 @@ from shared.telemetry import (
 )
 from tests.support.azurite import AzuriteServer, running_azurite, unique_prefix
 from tests.support.fakes import FakeCrm, FakeIdentity, opportunity
+from tests.support.settings import explicit_environment, explicit_settings
 
 REPO = Path(__file__).resolve().parents[2]
 TENANT = "c0a7b2e1-5d4f-4c8a-9e21-3b6f0d9a1c01"
@@ -84,7 +84,7 @@ class Exported:
 def exported() -> Iterator[Exported]:
     found = Exported(InMemorySpanExporter(), InMemoryLogRecordExporter(), InMemoryMetricReader())
     assert configure_telemetry(
-        load_settings(),
+        explicit_settings(),
         span_exporter=found.spans,
         log_exporter=found.logs,
         metric_reader=found.metrics,
@@ -109,7 +109,7 @@ class World:
 
 @pytest.fixture
 async def world(exported: Exported, azurite: AzuriteServer) -> AsyncIterator[World]:
-    settings = load_settings(
+    settings = explicit_settings(
         storage_connection_string=azurite.connection_string, table_prefix=unique_prefix()
     )
     crm = FakeCrm()
@@ -307,7 +307,7 @@ def test_telemetry_stays_off_and_unimported_without_a_connection_string() -> Non
         " 'opentelemetry.instrumentation'))]\n"
         "print(heavy)\n"
     )
-    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO)}
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO), **explicit_environment()}
     out = subprocess.run(
         [sys.executable, "-c", probe], cwd=REPO, env=env, capture_output=True, text=True, check=True
     )
