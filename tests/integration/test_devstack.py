@@ -13,6 +13,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 from devstack.process import free_ports, port_is_open
 from devstack.stack import Stack, StackConfig, StackPorts
 from tests.support.browser import browser, sign_in
@@ -306,3 +308,30 @@ async def test_a_seed_with_two_orgs_and_its_own_app_runs_and_signs_in(tmp_path: 
         for p in (*[pl.dataverse_port for pl in places], stack.config.ports.app)
         if port_is_open("127.0.0.1", p)
     ]
+
+
+@pytest.mark.parametrize("mode", ["certificate", "managed_identity"])
+async def test_production_credential_modes_sign_in_locally(tmp_path: Path, mode: str) -> None:
+    """COCKPIT_CLIENT_CREDENTIAL_MODE=certificate / managed_identity against the simulators: the
+    code redemption authenticates with a client assertion (a certificate, or the managed
+    identity's token under the app's federated credential) and the user gets in."""
+    stack = Stack(
+        StackConfig(
+            ports=StackPorts.free(),
+            state_dir=tmp_path / "state",
+            persist_storage=False,
+            with_crm_demo=False,
+            credential_mode=mode,  # type: ignore[arg-type]
+        )
+    )
+    stack.start()
+    try:
+        env = stack.app_environment()
+        assert env["COCKPIT_CLIENT_CREDENTIAL_MODE"] == mode and "COCKPIT_CLIENT_SECRET" not in env
+        async with browser() as client:
+            me = await sign_in(client, app_url=stack.app_url, username="anna@contoso.example")
+        assert me.status_code == 200, me.text[:500]
+        log = (stack.config.state_dir / "logs" / "entra.log").read_text()
+        assert "Traceback" not in log
+    finally:
+        stack.stop()
