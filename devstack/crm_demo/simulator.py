@@ -116,7 +116,5 @@ class SimulatorClient:
         if not isinstance(attributes, list):
             raise SimulatorUnavailable("The simulator's table definition has no 'Attributes'.")
         return [
-            a
-            for a in attributes
-            if isinstance(a, dict) and a.get("AttributeType") in NUMERIC_TYPES
+            a for a in attributes if isinstance(a, dict) and a.get("AttributeType") in NUMERIC_TYPES
         ]
