@@ -119,15 +119,7 @@ def create_app(config: DemoConfig) -> FastAPI:
         return state["simulator"]
 
     async def extra_columns(lcid: int) -> tuple[tuple[str, ...], dict[str, str]]:
-        """Every numeric opportunity column the Summary tab does not show yet, with its label in
-        the user's language (the admin's write-back target among them)."""
-        columns = await simulator().numeric_columns()
-        names = [c["LogicalName"] for c in columns if c["LogicalName"] not in SUMMARY_FIELDS]
-        for name in extra_fields:
-            if name not in names and name not in SUMMARY_FIELDS:
-                names.append(name)
-        labels = {c["LogicalName"]: column_label(c, lcid) for c in columns}
-        return tuple(names), labels
+        return await _extra_columns(simulator(), lcid, extra_fields)
 
     # --- pages ------------------------------------------------------------------------------------
     @app.get("/healthz", include_in_schema=False)
@@ -196,17 +188,7 @@ def create_app(config: DemoConfig) -> FastAPI:
             org_lcid=config.org_lcid,
             user_lcid=lcid,
         )
-        page_config = {
-            "recordId": dynamics.braced_upper(record_id) if record_id else "",
-            "entityName": dynamics.OPPORTUNITY,
-            "recordUrl": f"/api/records/opportunities/{record_id}" if record_id else None,
-            "orgUniqueName": config.org_name,
-            "orgLcid": config.org_lcid,
-            "userLcid": lcid,
-            "cockpitUrl": config.cockpit_url,
-            "clientUrl": str(request.base_url).rstrip("/"),
-            "labels": {"ok": ui_text(lcid)["ok"], "saved": ui_text(lcid)["saved"]},
-        }
+        page_config = _page_config(request, config, record_id, lcid)
         return render(
             request,
             "form.html",
@@ -303,6 +285,37 @@ def create_app(config: DemoConfig) -> FastAPI:
         return error_response(request, exc.status_code, key, detail)
 
     return app
+
+
+async def _extra_columns(
+    simulator: SimulatorClient, lcid: int, extra_fields: tuple[str, ...]
+) -> tuple[tuple[str, ...], dict[str, str]]:
+    """Every numeric opportunity column the Summary tab does not show yet, with its label in
+    the user's language (the admin's write-back target among them)."""
+    columns = await simulator.numeric_columns()
+    names = [c["LogicalName"] for c in columns if c["LogicalName"] not in SUMMARY_FIELDS]
+    for name in extra_fields:
+        if name not in names and name not in SUMMARY_FIELDS:
+            names.append(name)
+    labels = {c["LogicalName"]: column_label(c, lcid) for c in columns}
+    return tuple(names), labels
+
+
+def _page_config(
+    request: Request, config: DemoConfig, record_id: str | None, lcid: int
+) -> dict[str, Any]:
+    """What the page's Xrm shim needs (record, org, languages, cockpit URL, labels)."""
+    return {
+        "recordId": dynamics.braced_upper(record_id) if record_id else "",
+        "entityName": dynamics.OPPORTUNITY,
+        "recordUrl": f"/api/records/opportunities/{record_id}" if record_id else None,
+        "orgUniqueName": config.org_name,
+        "orgLcid": config.org_lcid,
+        "userLcid": lcid,
+        "cockpitUrl": config.cockpit_url,
+        "clientUrl": str(request.base_url).rstrip("/"),
+        "labels": {"ok": ui_text(lcid)["ok"], "saved": ui_text(lcid)["saved"]},
+    }
 
 
 def _is_guid(value: str) -> bool:

@@ -92,6 +92,7 @@ def register_control(app: FastAPI, sim: Simulator) -> None:
     _log_routes(app, sim)
     _switch_routes(app, sim)
     _metadata_routes(app, sim)
+    _table_routes(app, sim)
     _record_routes(app, sim)
 
 
@@ -249,6 +250,26 @@ def _metadata_routes(app: FastAPI, sim: Simulator) -> None:
         state.bump_metadata()
         return {"globalmetadataversion": str(state.metadata_version), "attribute": merged}
 
+    @app.delete("/_sim/metadata/{entity_name}/attributes/{logical_name}")
+    async def remove_attribute(
+        entity_name: str, logical_name: str, org: Annotated[str | None, Query()] = None
+    ) -> Any:
+        state = sim.state_named(org)
+        entity = state.entities.get(entity_name)
+        if entity is None or logical_name not in entity.attributes:
+            return _api_error(404, f"no attribute {entity_name}.{logical_name}")
+        if logical_name in (entity.primary_id, entity.primary_name):
+            return _api_error(400, "the primary id and name cannot be removed")
+        del entity.attributes[logical_name]
+        for row in state.rows[entity.logical_name].values():
+            row.pop(logical_name, None)
+        state.bump_metadata()
+        return {"globalmetadataversion": str(state.metadata_version)}
+
+
+def _table_routes(app: FastAPI, sim: Simulator) -> None:
+    """Table definitions as a maker sees them."""
+
     @app.get("/_sim/metadata/{entity_name}")
     async def table_metadata(entity_name: str, org: Annotated[str | None, Query()] = None) -> Any:
         """Column definitions in the seed's format (what the demo CRM page needs to lay out a
@@ -267,22 +288,6 @@ def _metadata_routes(app: FastAPI, sim: Simulator) -> None:
                 for name, attr in entity.attributes.items()
             ],
         }
-
-    @app.delete("/_sim/metadata/{entity_name}/attributes/{logical_name}")
-    async def remove_attribute(
-        entity_name: str, logical_name: str, org: Annotated[str | None, Query()] = None
-    ) -> Any:
-        state = sim.state_named(org)
-        entity = state.entities.get(entity_name)
-        if entity is None or logical_name not in entity.attributes:
-            return _api_error(404, f"no attribute {entity_name}.{logical_name}")
-        if logical_name in (entity.primary_id, entity.primary_name):
-            return _api_error(400, "the primary id and name cannot be removed")
-        del entity.attributes[logical_name]
-        for row in state.rows[entity.logical_name].values():
-            row.pop(logical_name, None)
-        state.bump_metadata()
-        return {"globalmetadataversion": str(state.metadata_version)}
 
 
 def _record_routes(app: FastAPI, sim: Simulator) -> None:

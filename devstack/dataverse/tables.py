@@ -36,6 +36,30 @@ def _attr(entity: str, name: str, kind: str, en: str, de: str, **kw: Any) -> Att
     )
 
 
+def _relationships(account: EntityDef, contact: EntityDef) -> None:
+    # One-to-many relationships, expandable from the "one" side by their documented names
+    # (account and contact entity references, "One-to-Many relationships").
+    account.collections = {
+        "opportunity_parent_account": CollectionNav(
+            "opportunity_parent_account", "opportunity", "parentaccountid"
+        ),
+        "opportunity_customer_accounts": CollectionNav(
+            "opportunity_customer_accounts", "opportunity", "customerid"
+        ),
+        "contact_customer_accounts": CollectionNav(
+            "contact_customer_accounts", "contact", "parentcustomerid"
+        ),
+    }
+    contact.collections = {
+        "opportunity_parent_contact": CollectionNav(
+            "opportunity_parent_contact", "opportunity", "parentcontactid"
+        ),
+        "opportunity_customer_contacts": CollectionNav(
+            "opportunity_customer_contacts", "opportunity", "customerid"
+        ),
+    }
+
+
 def fixed_entities() -> dict[str, EntityDef]:
     account = EntityDef(
         logical_name="account",
@@ -274,27 +298,7 @@ def fixed_entities() -> dict[str, EntityDef]:
         },
         alternate_keys=[("msdyn_entityid", "msdyn_entitytype")],
     )
-    # One-to-many relationships, expandable from the "one" side by their documented names
-    # (account and contact entity references, "One-to-Many relationships").
-    account.collections = {
-        "opportunity_parent_account": CollectionNav(
-            "opportunity_parent_account", "opportunity", "parentaccountid"
-        ),
-        "opportunity_customer_accounts": CollectionNav(
-            "opportunity_customer_accounts", "opportunity", "customerid"
-        ),
-        "contact_customer_accounts": CollectionNav(
-            "contact_customer_accounts", "contact", "parentcustomerid"
-        ),
-    }
-    contact.collections = {
-        "opportunity_parent_contact": CollectionNav(
-            "opportunity_parent_contact", "opportunity", "parentcontactid"
-        ),
-        "opportunity_customer_contacts": CollectionNav(
-            "opportunity_customer_contacts", "opportunity", "customerid"
-        ),
-    }
+    _relationships(account, contact)
     return {e.logical_name: e for e in (account, contact, systemuser, currency, predictive)}
 
 

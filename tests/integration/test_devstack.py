@@ -202,19 +202,17 @@ WOODGROVE = "4e000000-0000-4000-8000-0000000000b2"
 OWN_APP = "4e000000-0000-4000-8000-0000000000c3"
 
 
-def _two_org_seed(path: Path) -> Path:
-    """A seed unlike the demo: two tenants, two orgs (neither named contoso, one German), and
-    its own cockpit app registration (another client id and secret)."""
-    demo = json.loads((REPO / "devstack" / "seed" / "demo.json").read_text(encoding="utf-8"))
+def _people() -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+    """One Entra user and Dataverse user per tenant of the two-org seed."""
     people = [
         ("a1", NORTHWIND, "Nora Nord", "nora@northwind.example"),
         ("b2", WOODGROVE, "Will Wood", "will@woodgrove.example"),
     ]
-    users = [
+    users: list[dict[str, object]] = [
         {"oid": f"4e000000-0000-4000-8000-0000000001{k}", "tenant": t, "name": n, "username": u}
         for k, t, n, u in people
     ]
-    systemusers = [
+    systemusers: list[dict[str, object]] = [
         {
             "systemuserid": f"4e000000-0000-4000-8000-0000000002{k}",
             "fullname": n,
@@ -223,6 +221,14 @@ def _two_org_seed(path: Path) -> Path:
         }
         for k, _, n, _ in people
     ]
+    return users, systemusers
+
+
+def _two_org_seed(path: Path) -> Path:
+    """A seed unlike the demo: two tenants, two orgs (neither named contoso, one German), and
+    its own cockpit app registration (another client id and secret)."""
+    demo = json.loads((REPO / "devstack" / "seed" / "demo.json").read_text(encoding="utf-8"))
+    users, systemusers = _people()
     seed = {
         "tenants": [
             {"id": NORTHWIND, "name": "Northwind", "domain": "northwind.example"},
