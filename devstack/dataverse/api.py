@@ -12,7 +12,8 @@ Endpoints and their docs (MicrosoftDocs/powerapps-docs developer/data-platform/w
 - ``{set}({id})`` and alternate keys ``{set}(k='v',…)`` GET (retrieve-entity-using-web-api.md),
   PATCH and DELETE (update-delete-entities-using-web-api.md)
 - ``{set}/Microsoft.Dynamics.CRM.CreateMultiple`` / ``UpdateMultiple`` POST (bulk-operations.md)
-- ``WhoAmI`` and ``systemusers({id})/Microsoft.Dynamics.CRM.RetrievePrincipalAccess(Target=@tid)``
+- ``WhoAmI``, ``systemusers({id})/Microsoft.Dynamics.CRM.RetrievePrincipalAccess(Target=@tid)`` and
+  ``systemusers({id})/Microsoft.Dynamics.CRM.RetrieveUserPrivileges()``
 - ``EntityDefinitions…`` (query-metadata-web-api.md), ``$batch``
 """
 
@@ -139,11 +140,11 @@ class WebApi(WriteMixin, MetadataMixin, BatchMixin):
                 return self.delete(ctx, entity, key, request)
             self.allow(method, "PATCH")
             return self.patch(ctx, entity, key, request)
-        if (
-            entity.logical_name == "systemuser"
-            and len(rest) == 1
-            and rest[0].name == f"{NS}RetrievePrincipalAccess"
-        ):
-            self.allow(method, "GET")
-            return self.principal_access(ctx, key, rest[0], request)
+        if entity.logical_name == "systemuser" and len(rest) == 1:
+            if rest[0].name == f"{NS}RetrievePrincipalAccess":
+                self.allow(method, "GET")
+                return self.principal_access(ctx, key, rest[0], request)
+            if rest[0].name == f"{NS}RetrieveUserPrivileges" and rest[0].key in (None, ""):
+                self.allow(method, "GET")
+                return self.user_privileges(ctx, key)
         raise errors.segment_not_found(rest[0].name)

@@ -5,19 +5,17 @@ metadata changes and raw records."""
 from __future__ import annotations
 
 import time
-from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import Body, FastAPI, Query
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
-from devstack.dataverse import errors
-from devstack.dataverse.changes import coerce_input
-from devstack.dataverse.errors import DataverseError
+from devstack.dataverse.control_records import api_error, record_routes
 from devstack.dataverse.faults import FaultSettings
-from devstack.dataverse.model import Depth, EntityDef, Lookup, OrgState, attribute_from_seed
-from devstack.dataverse.odata import GUID_RE
+from devstack.dataverse.model import (
+    Depth,
+    attribute_from_seed,
+)
 from devstack.dataverse.protection import ProtectionSettings
 from devstack.dataverse.records import json_value
 from devstack.dataverse.simulator import Simulator
@@ -64,28 +62,6 @@ class UserSettingsBody(BaseModel):
     field_security_profiles: list[str] | None = None
 
 
-def _raw_record(state: OrgState, entity: EntityDef, row: dict[str, Any]) -> dict[str, Any]:
-    """A row with names resolved: what the demo CRM page shows (no security, no formatting)."""
-    out: dict[str, Any] = {"@odata.etag": f'W/"{row["versionnumber"]}"'}
-    for attr in entity.attributes.values():
-        value = row.get(attr.logical_name)
-        out[attr.property_name] = json_value(value)
-        if isinstance(value, Lookup):
-            out[f"{attr.logical_name}_name"] = state.primary_name(value.entity, value.id)
-            out[f"{attr.logical_name}_type"] = value.entity
-    if entity.logical_name == "opportunity":
-        # The short names the demo CRM page reads (account, customer, owner, currency code).
-        out["account_name"] = out.get("parentaccountid_name")
-        out["customer_name"] = out.get("customerid_name")
-        out["owner_name"] = out.get("ownerid_name")
-        out["transactioncurrency"] = out.get("transactioncurrencyid_name")
-    return out
-
-
-def _api_error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status)
-
-
 def register_control(app: FastAPI, sim: Simulator) -> None:
     """Adds the ``/_sim`` routes to ``app``."""
     _fault_routes(app, sim)
@@ -93,7 +69,7 @@ def register_control(app: FastAPI, sim: Simulator) -> None:
     _switch_routes(app, sim)
     _metadata_routes(app, sim)
     _table_routes(app, sim)
-    _record_routes(app, sim)
+    record_routes(app, sim)
 
 
 def _fault_routes(app: FastAPI, sim: Simulator) -> None:
@@ -184,7 +160,7 @@ def _switch_routes(app: FastAPI, sim: Simulator) -> None:
         state = sim.state_named(org)
         user = state.users.get(systemuserid.lower())
         if user is None:
-            return _api_error(404, f"no systemuser {systemuserid}")
+            return api_error(404, f"no systemuser {systemuserid}")
         if body.uilanguageid is not None:
             user.ui_language = body.uilanguageid
         if body.localeid is not None:
@@ -196,12 +172,12 @@ def _switch_routes(app: FastAPI, sim: Simulator) -> None:
             try:
                 parsed = {k: Depth.parse(v) for k, v in body.privileges.items()}
             except ValueError as exc:
-                return _api_error(400, str(exc))
+                return api_error(400, str(exc))
             user.privileges.update(parsed)
         if body.field_security_profiles is not None:
             unknown = [p for p in body.field_security_profiles if p not in state.field_profiles]
             if unknown:
-                return _api_error(400, f"unknown field security profiles: {unknown}")
+                return api_error(400, f"unknown field security profiles: {unknown}")
             user.field_security_profiles = list(body.field_security_profiles)
         return {
             "systemuserid": user.systemuserid,
@@ -226,21 +202,21 @@ def _metadata_routes(app: FastAPI, sim: Simulator) -> None:
         state = sim.state_named(org)
         entity = state.entities.get(entity_name)
         if entity is None:
-            return _api_error(404, f"no table {entity_name}")
+            return api_error(404, f"no table {entity_name}")
         existing = entity.attributes.get(logical_name)
         merged: dict[str, Any] = {}
         if existing is not None:
-            merged = _attribute_as_seed(existing)
+            merged = attribute_as_seed(existing)
         merged.update(body)
         merged["LogicalName"] = logical_name
         if merged.get("AttributeType") not in KNOWN_ATTRIBUTE_TYPES:
-            return _api_error(
+            return api_error(
                 400, f"AttributeType must be one of {', '.join(sorted(KNOWN_ATTRIBUTE_TYPES))}"
             )
         try:
             entity.attributes[logical_name] = attribute_from_seed(entity.logical_name, merged)
         except (KeyError, ValueError, TypeError, ArithmeticError) as exc:
-            return _api_error(
+            return api_error(
                 400,
                 f"invalid attribute definition ({type(exc).__name__}): check "
                 "MinValue/MaxValue/Precision/MaxLength are numbers",
@@ -257,9 +233,9 @@ def _metadata_routes(app: FastAPI, sim: Simulator) -> None:
         state = sim.state_named(org)
         entity = state.entities.get(entity_name)
         if entity is None or logical_name not in entity.attributes:
-            return _api_error(404, f"no attribute {entity_name}.{logical_name}")
+            return api_error(404, f"no attribute {entity_name}.{logical_name}")
         if logical_name in (entity.primary_id, entity.primary_name):
-            return _api_error(400, "the primary id and name cannot be removed")
+            return api_error(400, "the primary id and name cannot be removed")
         del entity.attributes[logical_name]
         for row in state.rows[entity.logical_name].values():
             row.pop(logical_name, None)
@@ -277,77 +253,20 @@ def _table_routes(app: FastAPI, sim: Simulator) -> None:
         state = sim.state_named(org)
         entity = state.entities.get(entity_name)
         if entity is None:
-            return _api_error(404, f"no table {entity_name}")
+            return api_error(404, f"no table {entity_name}")
         return {
             "LogicalName": entity.logical_name,
             "EntitySetName": entity.entity_set,
             "PrimaryIdAttribute": entity.primary_id,
             "PrimaryNameAttribute": entity.primary_name,
             "Attributes": [
-                {"LogicalName": name, **_attribute_as_seed(attr)}
+                {"LogicalName": name, **attribute_as_seed(attr)}
                 for name, attr in entity.attributes.items()
             ],
         }
 
 
-def _record_routes(app: FastAPI, sim: Simulator) -> None:
-    """Raw rows for the demo CRM page and tests."""
-
-    # Simulator-only backdoor for the demo CRM page and tests: raw rows, no authentication. Real
-    # Dataverse has nothing like it.
-    @app.get("/_sim/records/{entity_set}")
-    async def list_records(entity_set: str, org: Annotated[str | None, Query()] = None) -> Any:
-        state = sim.state_named(org)
-        entity = state.entity_by_set(entity_set)
-        if entity is None:
-            return _api_error(404, f"no entity set {entity_set}")
-        rows = state.rows[entity.logical_name].values()
-        return {"value": [_raw_record(state, entity, row) for row in rows]}
-
-    @app.get("/_sim/records/{entity_set}/{record_id}")
-    async def get_record(
-        entity_set: str, record_id: str, org: Annotated[str | None, Query()] = None
-    ) -> Any:
-        state = sim.state_named(org)
-        entity = state.entity_by_set(entity_set)
-        row = state.rows[entity.logical_name].get(record_id.lower()) if entity else None
-        if entity is None or row is None:
-            return _api_error(404, f"no {entity_set} row {record_id}")
-        return _raw_record(state, entity, row)
-
-    @app.patch("/_sim/records/{entity_set}/{record_id}")
-    async def patch_record(
-        entity_set: str,
-        record_id: str,
-        body: Annotated[dict[str, Any], Body()],
-        org: Annotated[str | None, Query()] = None,
-    ) -> Any:
-        """Change a row as "someone in Dynamics" would: no security, bumps the row version."""
-        state = sim.state_named(org)
-        entity = state.entity_by_set(entity_set)
-        row = state.rows[entity.logical_name].get(record_id.lower()) if entity else None
-        if entity is None or row is None:
-            return _api_error(404, f"no {entity_set} row {record_id}")
-        try:
-            changes = _backdoor_changes(state, entity, body)
-        except DataverseError as exc:
-            return _api_error(400, exc.message)
-        row.update(changes)
-        row["versionnumber"] = state.next_version()
-        return _raw_record(state, entity, row)
-
-    @app.delete("/_sim/records/{entity_set}/{record_id}")
-    async def delete_record(
-        entity_set: str, record_id: str, org: Annotated[str | None, Query()] = None
-    ) -> Any:
-        state = sim.state_named(org)
-        entity = state.entity_by_set(entity_set)
-        if entity is None or state.rows[entity.logical_name].pop(record_id.lower(), None) is None:
-            return _api_error(404, f"no {entity_set} row {record_id}")
-        return {"deleted": record_id.lower()}
-
-
-def _attribute_as_seed(attr: Any) -> dict[str, Any]:
+def attribute_as_seed(attr: Any) -> dict[str, Any]:
     out: dict[str, Any] = {
         "AttributeType": attr.attribute_type,
         "AttributeTypeName": attr.type_name,
@@ -376,26 +295,3 @@ def _attribute_as_seed(attr: Any) -> dict[str, Any]:
             for o in attr.options
         ]
     return out
-
-
-def _backdoor_changes(state: OrgState, entity: EntityDef, body: dict[str, Any]) -> dict[str, Any]:
-    changes: dict[str, Any] = {}
-    for key, value in body.items():
-        attr = entity.by_property(key) or entity.attributes.get(key)
-        if attr is None:
-            raise errors.bad_request(f"unknown column {key}")
-        if attr.is_lookup:
-            if value is None:
-                changes[attr.logical_name] = None
-                continue
-            if not isinstance(value, str) or not GUID_RE.match(value):
-                raise errors.bad_request(f"{key} needs a GUID")
-            target = body.get(f"{attr.logical_name}_type") or (
-                attr.targets[0] if attr.targets else ""
-            )
-            changes[attr.logical_name] = Lookup(value.lower(), target)
-            continue
-        if isinstance(value, float):
-            value = Decimal(str(value))
-        changes[attr.logical_name] = coerce_input(entity, attr, value)
-    return changes

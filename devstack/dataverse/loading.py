@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from devstack.dataverse.activities import task_entity
 from devstack.dataverse.formatting import ENGLISH
 from devstack.dataverse.model import (
     BASELINE_PRIVILEGES,
@@ -144,6 +145,7 @@ def load_org(seed: dict[str, Any], *, name: str, url: str) -> OrgState:
     )
     entities = fixed_entities()
     entities["opportunity"] = opportunity_from_seed(dataverse["metadata"]["opportunity"])
+    entities["task"] = task_entity()
     users: dict[str, SystemUser] = {}
     for raw in dataverse.get("systemusers", []):
         privileges = dict(BASELINE_PRIVILEGES)

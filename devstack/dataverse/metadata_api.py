@@ -14,7 +14,7 @@ from typing import Any
 
 from devstack.dataverse import errors, metadata
 from devstack.dataverse.filters import FilterExpr, parse_filter
-from devstack.dataverse.model import AttributeDef, EntityDef
+from devstack.dataverse.model import AttributeDef, EntityDef, stable_id
 from devstack.dataverse.odata import Preferences, Segment, parse_key, parse_select
 from devstack.dataverse.records import Ctx
 from devstack.dataverse.responses import ApiBase, ApiRequest, ApiResponse, json_response
@@ -183,6 +183,37 @@ class MetadataMixin(ApiBase):
         if attr is None:
             raise errors.not_found("AttributeMetadata", raw_key)
         return attr
+
+    def user_privileges(self, ctx: Ctx, key: dict[str, str] | str) -> ApiResponse:
+        """``systemusers({id})/Microsoft.Dynamics.CRM.RetrieveUserPrivileges()`` →
+        ``{"RolePrivileges": [{"Depth", "PrivilegeId", "BusinessUnitId", "PrivilegeName"}]}``
+        with Depth Basic/Local/Deep/Global (webapi/reference/retrieveuserprivileges,
+        rolePrivilege and PrivilegeDepth types): what a health check reads to see whether the
+        application user may act on behalf of users and write opportunities."""
+        if not isinstance(key, str):
+            raise errors.bad_request("systemusers must be addressed by id here.")
+        user = self.state.users.get(key)
+        if user is None:
+            raise errors.not_found("systemuser", key)
+        users = self.state.entities["systemuser"]
+        require(
+            self.state, self.principal, users, "Read", self.state.rows["systemuser"].get(key), key
+        )
+        names = {1: "Basic", 2: "Local", 3: "Deep", 4: "Global"}
+        privileges = [
+            {
+                "Depth": names[int(depth)],
+                "PrivilegeId": stable_id("privilege", name),
+                "BusinessUnitId": user.business_unit_id,
+                "PrivilegeName": name,
+            }
+            for name, depth in sorted(user.privileges.items())
+            if int(depth) > 0
+        ]
+        context = f"{self.state.org.api_base}$metadata#{NS}RetrieveUserPrivilegesResponse"
+        return json_response(
+            200, {"@odata.context": context, "RolePrivileges": privileges}, prefs=ctx.prefs
+        )
 
     def _entity_definition(self, raw_key: str) -> EntityDef:
         """``EntityDefinitions(LogicalName='x')`` or ``EntityDefinitions(<MetadataId>)``
