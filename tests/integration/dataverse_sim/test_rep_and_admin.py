@@ -165,7 +165,7 @@ async def test_paged_query_over_closed_opportunities_of_a_page_of_ids(sim: SimCl
     page_ids = [o["opportunityid"] for o in SEED_OPPORTUNITIES]
     listed = ",".join(f"'{i}'" for i in page_ids)
     query = (
-        "opportunities?$select=name,statecode,actualclosedate,actualvalue"
+        "opportunities?$select=name,statecode,actualclosedate"
         f"&$filter=statecode ne 0 and Microsoft.Dynamics.CRM.In(PropertyName='opportunityid',"
         f"PropertyValues=[{listed}])&$orderby=actualclosedate desc"
     )
