@@ -20,6 +20,19 @@ from tests.integration.dataverse_sim.support import (
 )
 
 REPRESENTATION = {"Prefer": "return=representation"}
+# What a "follow-up tasks" role adds to the demo's reps (an admin assigns it in Dynamics):
+# linking tasks to opportunities (AppendTo) and giving a task to the opportunity's owner (Assign).
+TASK_ROLE = {
+    "anna": {"prvAppendToOpportunity": "Organization", "prvAssignActivity": "Organization"},
+    "eva": {"prvAppendToOpportunity": "User"},
+}
+
+
+async def _grant_task_role(sim: SimClient) -> None:
+    for who, privileges in TASK_ROLE.items():
+        await sim.control(
+            "POST", f"users/{SYSTEMUSERS[who]['systemuserid']}", json={"privileges": privileges}
+        )
 
 
 def _task(opportunity: str, owner: str, subject: str = "Call the buyer") -> dict[str, Any]:
@@ -31,6 +44,7 @@ def _task(opportunity: str, owner: str, subject: str = "Call the buyer") -> dict
 
 
 async def test_a_task_for_the_owner_regarding_the_opportunity(sim: SimClient) -> None:
+    await _grant_task_role(sim)
     anna = await sim.user_token("anna")
     ben_id = SYSTEMUSERS["ben"]["systemuserid"]
     created = await sim.api(
@@ -56,6 +70,7 @@ async def test_a_task_for_the_owner_regarding_the_opportunity(sim: SimClient) ->
 
 
 async def test_task_privileges_append_to_and_assign(sim: SimClient) -> None:
+    await _grant_task_role(sim)
     ben_id = SYSTEMUSERS["ben"]["systemuserid"]
     eva_id = SYSTEMUSERS["eva"]["systemuserid"]
     eva = await sim.user_token("eva")
