@@ -15,6 +15,7 @@ Endpoints and their docs (MicrosoftDocs/powerapps-docs developer/data-platform/w
 - ``WhoAmI``, ``systemusers({id})/Microsoft.Dynamics.CRM.RetrievePrincipalAccess(Target=@tid)`` and
   ``systemusers({id})/Microsoft.Dynamics.CRM.RetrieveUserPrivileges()``
 - ``EntityDefinitions…`` (query-metadata-web-api.md), ``$batch``
+- ``ImportSolution``, ``RetrieveCurrentOrganization`` (solutions.py)
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from devstack.dataverse.responses import (
     json_response,
 )
 from devstack.dataverse.security import Principal
+from devstack.dataverse.solutions import SolutionMixin
 from devstack.dataverse.writes import WriteMixin
 
 __all__ = ["ApiRequest", "ApiResponse", "WebApi", "error_response", "json_response"]
@@ -55,7 +57,7 @@ def _check_query_options(request: ApiRequest) -> None:
         raise errors.bad_request(f"The query parameter '{name}' is not supported.", "0x80060888")
 
 
-class WebApi(WriteMixin, MetadataMixin, BatchMixin):
+class WebApi(WriteMixin, MetadataMixin, BatchMixin, SolutionMixin):
     """Routes one request for one org, as ``principal``."""
 
     def __init__(
@@ -90,6 +92,12 @@ class WebApi(WriteMixin, MetadataMixin, BatchMixin):
         if first.name == "WhoAmI" and not rest and first.key in (None, ""):
             self.allow(method, "GET")
             return self.who_am_i(prefs)
+        if first.name == "ImportSolution" and not rest and first.key is None:
+            self.allow(method, "POST")
+            return self.import_solution(self.ctx(prefs), request)
+        if first.name == "RetrieveCurrentOrganization" and not rest:
+            self.allow(method, "GET")
+            return self.current_organization(self.ctx(prefs), first.key, request)
         if first.name == "EntityDefinitions":
             self.allow(method, "GET")
             return self.metadata(first, rest, request, prefs)

@@ -5,12 +5,15 @@ metadata changes and raw records."""
 from __future__ import annotations
 
 import time
+from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
-from fastapi import Body, FastAPI, Query
+from fastapi import Body, FastAPI, Query, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
 from devstack.dataverse.control_records import api_error, record_routes
+from devstack.dataverse.errors import DataverseError
 from devstack.dataverse.faults import FaultSettings
 from devstack.dataverse.model import (
     Depth,
@@ -19,6 +22,8 @@ from devstack.dataverse.model import (
 from devstack.dataverse.protection import ProtectionSettings
 from devstack.dataverse.records import json_value
 from devstack.dataverse.simulator import Simulator
+from devstack.dataverse.solution_package import read_package
+from devstack.dataverse.solutions import apply_package
 
 # AttributeTypeCode names (webapi/reference/attributetypecode).
 KNOWN_ATTRIBUTE_TYPES = frozenset(
@@ -69,6 +74,7 @@ def register_control(app: FastAPI, sim: Simulator) -> None:
     _switch_routes(app, sim)
     _metadata_routes(app, sim)
     _table_routes(app, sim)
+    _solution_routes(app, sim)
     record_routes(app, sim)
 
 
@@ -295,3 +301,43 @@ def attribute_as_seed(attr: Any) -> dict[str, Any]:
             for o in attr.options
         ]
     return out
+
+
+def _solution_routes(app: FastAPI, sim: Simulator) -> None:
+    """Solutions "imported by an admin in the maker portal" (``make run``), and what the demo CRM
+    page lays out from them (the command, the form tab, the environment variable values)."""
+
+    @app.post("/_sim/solutions/import")
+    async def import_solution(request: Request, org: Annotated[str | None, Query()] = None) -> Any:
+        state = sim.state_named(org)
+        try:
+            solution_id = apply_package(state, read_package(await request.body()))
+        except DataverseError as exc:
+            return JSONResponse(
+                {"error": {"code": exc.code, "message": exc.message}}, status_code=exc.status
+            )
+        return {"solutionid": solution_id}
+
+    @app.get("/_sim/solutions/ui")
+    async def solution_ui(org: Annotated[str | None, Query()] = None) -> Any:
+        state = sim.state_named(org)
+        commands = [c for p in state.imported for c in p.commands]
+        tabs = [t for p in state.imported for t in p.tabs]
+        values = {
+            row["schemaname"]: row["value"]
+            for row in state.rows["environmentvariablevalue"].values()
+        }
+        variables = {
+            row["schemaname"]: values.get(row["schemaname"], row["defaultvalue"])
+            for row in state.rows["environmentvariabledefinition"].values()
+        }
+        return {
+            "solutions": [
+                {"uniquename": p.unique_name, "version": p.version, "managed": p.managed}
+                for p in state.imported
+            ],
+            "command": asdict(commands[-1]) if commands else None,
+            "tab": asdict(tabs[-1]) if tabs else None,
+            "columns": [a["LogicalName"] for p in state.imported for a in p.attributes],
+            "environment_variables": variables,
+        }

@@ -25,6 +25,7 @@ from devstack.dataverse.model import (
     SystemUser,
     stable_id,
 )
+from devstack.dataverse.solution_tables import solution_entities, variable_entities
 from devstack.dataverse.tables import fixed_entities, opportunity_from_seed
 
 
@@ -142,10 +143,13 @@ def load_org(seed: dict[str, Any], *, name: str, url: str) -> OrgState:
         friendly_name=raw_org.get("friendly_name", name),
         lcid=int(raw_org.get("lcid", ENGLISH)),
         currency=raw_org.get("currency", "USD"),
+        url_name=raw_org.get("url_name", name),
     )
     entities = fixed_entities()
     entities["opportunity"] = opportunity_from_seed(dataverse["metadata"]["opportunity"])
     entities["task"] = task_entity()
+    entities.update(solution_entities())
+    entities.update(variable_entities())
     users: dict[str, SystemUser] = {}
     for raw in dataverse.get("systemusers", []):
         privileges = dict(BASELINE_PRIVILEGES)

@@ -67,6 +67,14 @@ BASELINE_PRIVILEGES: dict[str, Depth] = {
     "prvAppendActivity": Depth.USER,
     "prvAppendToAccount": Depth.ORGANIZATION,
     "prvAppendToContact": Depth.ORGANIZATION,
+    # Solutions, web resources and environment variables are readable by every user (the app and
+    # its scripts read them).
+    "prvReadSolution": Depth.ORGANIZATION,
+    "prvReadPublisher": Depth.ORGANIZATION,
+    "prvReadSolutionComponent": Depth.ORGANIZATION,
+    "prvReadWebResource": Depth.ORGANIZATION,
+    "prvReadEnvironmentVariableDefinition": Depth.ORGANIZATION,
+    "prvReadEnvironmentVariableValue": Depth.ORGANIZATION,
     "prvReadAccount": Depth.ORGANIZATION,
     "prvReadContact": Depth.ORGANIZATION,
     "prvReadUser": Depth.ORGANIZATION,
@@ -219,6 +227,9 @@ class OrgConfig:
     friendly_name: str
     lcid: int
     currency: str
+    # The name in the org's URL ("contoso" of contoso.crm4.dynamics.com); the unique name (name)
+    # often differs in real orgs (RetrieveCurrentOrganization returns both).
+    url_name: str = ""
 
     @property
     def organization_id(self) -> str:
@@ -293,6 +304,8 @@ class OrgState:
     rows: dict[str, dict[str, dict[str, Any]]]
     field_profiles: dict[str, list[FieldPermission]]
     version_counter: int = 1_000_000
+    # Solution packages imported so far, oldest first (what the demo CRM page lays out).
+    imported: list[Any] = field(default_factory=list)
     # Bumped on every schema change (compose-http-requests-handle-errors: globalmetadataversion
     # "changes on any schema change").
     metadata_version: int = 5_000_000
