@@ -131,7 +131,7 @@ def solution_zip(
     leave_out: str | None = None,
     overrides: dict[str, str] | None = None,
 ) -> bytes:
-    files = {
+    files: dict[str, str | bytes] = {
         "[Content_Types].xml": CONTENT_TYPES,
         "solution.xml": SOLUTION.format(version=version),
         "customizations.xml": CUSTOMIZATIONS,
