@@ -24,6 +24,7 @@ from markupsafe import Markup
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from devstack.crm_demo import dynamics
+from devstack.crm_demo.layout import FormLayout, legacy_layout, solution_layout
 from devstack.crm_demo.presentation import (
     SUMMARY_FIELDS,
     column_label,
@@ -55,6 +56,8 @@ class DemoConfig:
     # is not closeprobability.
     target_field: str | None = None
     webresources_dir: Path = WEBRESOURCES_DIR
+    # Show the command, the Cockpit tab and custom columns only from imported solutions.
+    from_solution: bool = False
 
 
 class PageError(Exception):
@@ -121,6 +124,12 @@ def create_app(config: DemoConfig) -> FastAPI:
     async def extra_columns(lcid: int) -> tuple[tuple[str, ...], dict[str, str]]:
         return await _extra_columns(simulator(), lcid, extra_fields)
 
+    async def form_layout(lcid: int) -> FormLayout:
+        if not config.from_solution:
+            return legacy_layout(config.cockpit_url, lcid)
+        columns = await simulator().numeric_columns()
+        return await solution_layout(simulator(), lcid, columns)
+
     # --- pages ------------------------------------------------------------------------------------
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> JSONResponse:
@@ -168,6 +177,8 @@ def create_app(config: DemoConfig) -> FastAPI:
             except dynamics.InvalidRecordId as exc:
                 raise PageError(400, "bad_request", str(exc)) from exc
         columns, column_labels = await extra_columns(lcid)
+        layout = await form_layout(lcid)
+        columns = tuple(c for c in columns if c not in layout.hidden_columns)
         if record_id is None:
             view = empty_view(lcid)
         else:
@@ -182,13 +193,14 @@ def create_app(config: DemoConfig) -> FastAPI:
                     f"No opportunity with id {record_id} exists (it may have been deleted).",
                 ) from exc
         frame_src = dynamics.embed_url(
-            config.cockpit_url,
+            layout.cockpit_url or "",
             record_id=record_id,
             org_name=config.org_name,
             org_lcid=config.org_lcid,
             user_lcid=lcid,
         )
         page_config = _page_config(request, config, record_id, lcid)
+        page_config["cockpitUrl"] = layout.cockpit_url
         return render(
             request,
             "form.html",
@@ -200,6 +212,7 @@ def create_app(config: DemoConfig) -> FastAPI:
             frame_src=frame_src,
             page_config=_json_for_script(page_config),
             new_form=dynamics.form_path(None),
+            layout=layout,
         )
 
     @app.post("/settings/language")
@@ -246,8 +259,22 @@ def create_app(config: DemoConfig) -> FastAPI:
 
     # --- the real Dynamics-side scripts -----------------------------------------------------------
     @app.get("/webresources/{name}")
-    async def webresource(name: str) -> FileResponse:
-        """Serves crm/webresources/<name>.js exactly as an admin would upload it."""
+    async def webresource(name: str) -> Response:
+        """Serves a web resource: from the imported solutions (``--from-solution``), else
+        crm/webresources/<name>.js exactly as an admin would upload it."""
+        if config.from_solution:
+            content = (
+                await simulator().web_resource(name) if _WEBRESOURCE_NAME.match(name) else None
+            )
+            if content is None:
+                raise PageError(
+                    404, "not_found", f"No imported solution has a web resource {name!r}."
+                )
+            return Response(
+                content,
+                media_type="text/javascript; charset=utf-8",
+                headers={"Cache-Control": "no-store"},
+            )
         path = config.webresources_dir / name
         if not _WEBRESOURCE_NAME.match(name) or not path.is_file():
             raise PageError(404, "not_found", f"There is no web resource named {name!r}.")

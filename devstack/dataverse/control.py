@@ -4,12 +4,13 @@ metadata changes and raw records."""
 
 from __future__ import annotations
 
+import base64
 import time
 from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
 from fastapi import Body, FastAPI, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict
 
 from devstack.dataverse.control_records import api_error, record_routes
@@ -318,6 +319,15 @@ def _solution_routes(app: FastAPI, sim: Simulator) -> None:
             )
         return {"solutionid": solution_id}
 
+    @app.get("/_sim/webresources/{name}")
+    async def web_resource(name: str, org: Annotated[str | None, Query()] = None) -> Response:
+        """A web resource's content as Dynamics serves it under /WebResources/{name}."""
+        state = sim.state_named(org)
+        row = next((r for r in state.rows["webresource"].values() if r["name"] == name), None)
+        if row is None:
+            return api_error(404, f"no web resource {name}")
+        return Response(base64.b64decode(row["content"]), media_type="text/javascript")
+
     @app.get("/_sim/solutions/ui")
     async def solution_ui(org: Annotated[str | None, Query()] = None) -> Any:
         state = sim.state_named(org)
@@ -339,5 +349,9 @@ def _solution_routes(app: FastAPI, sim: Simulator) -> None:
             "command": asdict(commands[-1]) if commands else None,
             "tab": asdict(tabs[-1]) if tabs else None,
             "columns": [a["LogicalName"] for p in state.imported for a in p.attributes],
+            # Script web resources (type 3) of the imported solutions, in import order.
+            "scripts": [
+                w.name for p in state.imported for w in p.web_resources if w.type_code == 3
+            ],
             "environment_variables": variables,
         }

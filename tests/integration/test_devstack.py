@@ -341,3 +341,34 @@ async def test_production_credential_modes_sign_in_locally(tmp_path: Path, mode:
         assert "Traceback" not in log
     finally:
         stack.stop()
+
+
+def test_a_solution_given_to_the_stack_is_imported_and_shown(tmp_path: Path) -> None:
+    from tests.integration.dataverse_sim.solution_zip import COCKPIT_URL, solution_zip
+
+    package = tmp_path / "cockpit_managed.zip"
+    package.write_bytes(solution_zip())
+    stack = Stack(
+        StackConfig(
+            ports=StackPorts.free(),
+            state_dir=tmp_path / "state",
+            persist_storage=False,
+            with_app=False,
+            solution=package,
+        )
+    )
+    stack.start()
+    try:
+        form = (
+            urllib.request.urlopen(
+                f"{stack.crm_url}/main.aspx?etn=opportunity&id=0aa00000-0000-4000-8000-000000000001"
+                "&pagetype=entityrecord",
+                timeout=10,
+            )
+            .read()
+            .decode()
+        )
+    finally:
+        stack.stop()
+    assert 'id="open-cockpit"' in form and 'id="tab-cockpit"' in form
+    assert f"{COCKPIT_URL}/embed?" in form
