@@ -27,6 +27,7 @@ from devstack.crm_demo import dynamics
 from devstack.crm_demo.layout import FormLayout, legacy_layout, solution_layout
 from devstack.crm_demo.presentation import (
     SUMMARY_FIELDS,
+    RecordView,
     column_label,
     empty_view,
     record_view,
@@ -179,19 +180,7 @@ def create_app(config: DemoConfig) -> FastAPI:
         columns, column_labels = await extra_columns(lcid)
         layout = await form_layout(lcid)
         columns = tuple(c for c in columns if c not in layout.hidden_columns)
-        if record_id is None:
-            view = empty_view(lcid)
-        else:
-            try:
-                view = record_view(
-                    await simulator().get_opportunity(record_id), lcid, extra_fields=columns
-                )
-            except RecordNotFound as exc:
-                raise PageError(
-                    404,
-                    "not_found",
-                    f"No opportunity with id {record_id} exists (it may have been deleted).",
-                ) from exc
+        view = await _load_view(simulator(), record_id, lcid, columns)
         frame_src = dynamics.embed_url(
             layout.cockpit_url or "",
             record_id=record_id,
@@ -312,6 +301,21 @@ def create_app(config: DemoConfig) -> FastAPI:
         return error_response(request, exc.status_code, key, detail)
 
     return app
+
+
+async def _load_view(
+    simulator: SimulatorClient, record_id: str | None, lcid: int, columns: tuple[str, ...]
+) -> RecordView:
+    if record_id is None:
+        return empty_view(lcid)
+    try:
+        return record_view(await simulator.get_opportunity(record_id), lcid, extra_fields=columns)
+    except RecordNotFound as exc:
+        raise PageError(
+            404,
+            "not_found",
+            f"No opportunity with id {record_id} exists (it may have been deleted).",
+        ) from exc
 
 
 async def _extra_columns(

@@ -43,19 +43,12 @@ def _raw_record(state: OrgState, entity: EntityDef, row: dict[str, Any]) -> dict
 
 
 def record_routes(app: FastAPI, sim: Simulator) -> None:
-    """Raw rows for the demo CRM page and tests."""
+    """The backdoor to rows: list, read, change, delete and bulk-insert."""
+    _insert_route(app, sim)
+    _row_routes(app, sim)
 
-    # Simulator-only backdoor for the demo CRM page and tests: raw rows, no authentication. Real
-    # Dataverse has nothing like it.
-    @app.get("/_sim/records/{entity_set}")
-    async def list_records(entity_set: str, org: Annotated[str | None, Query()] = None) -> Any:
-        state = sim.state_named(org)
-        entity = state.entity_by_set(entity_set)
-        if entity is None:
-            return api_error(404, f"no entity set {entity_set}")
-        rows = state.rows[entity.logical_name].values()
-        return {"value": [_raw_record(state, entity, row) for row in rows]}
 
+def _insert_route(app: FastAPI, sim: Simulator) -> None:
     @app.post("/_sim/records/{entity_set}")
     async def insert_records(
         entity_set: str,
@@ -74,6 +67,21 @@ def record_routes(app: FastAPI, sim: Simulator) -> None:
         except DataverseError as exc:
             return api_error(400, exc.message)
         return {"inserted": len(created)}
+
+
+def _row_routes(app: FastAPI, sim: Simulator) -> None:
+    """Raw rows for the demo CRM page and tests."""
+
+    # Simulator-only backdoor for the demo CRM page and tests: raw rows, no authentication. Real
+    # Dataverse has nothing like it.
+    @app.get("/_sim/records/{entity_set}")
+    async def list_records(entity_set: str, org: Annotated[str | None, Query()] = None) -> Any:
+        state = sim.state_named(org)
+        entity = state.entity_by_set(entity_set)
+        if entity is None:
+            return api_error(404, f"no entity set {entity_set}")
+        rows = state.rows[entity.logical_name].values()
+        return {"value": [_raw_record(state, entity, row) for row in rows]}
 
     @app.get("/_sim/records/{entity_set}/{record_id}")
     async def get_record(

@@ -49,6 +49,9 @@ VARIABLE_TYPES = {
 }
 
 
+MEMO = 1_048_576
+
+
 def _options(values: dict[int, str]) -> list[OptionDef]:
     return [OptionDef(value, {"en": label, "de": label}) for value, label in values.items()]
 
@@ -83,9 +86,8 @@ def _table(
     )
 
 
-def solution_entities() -> dict[str, EntityDef]:
-    memo = 1_048_576
-    publisher = _table(
+def _publisher_table() -> EntityDef:
+    return _table(
         "publisher",
         "publishers",
         "Publisher",
@@ -99,7 +101,10 @@ def solution_entities() -> dict[str, EntityDef]:
             ),
         ],
     )
-    solution = _table(
+
+
+def _solution_table() -> EntityDef:
+    return _table(
         "solution",
         "solutions",
         "Solution",
@@ -126,7 +131,10 @@ def solution_entities() -> dict[str, EntityDef]:
             )
         },
     )
-    component = _table(
+
+
+def _component_table() -> EntityDef:
+    return _table(
         "solutioncomponent",
         "solutioncomponents",
         "SolutionComponent",
@@ -152,7 +160,10 @@ def solution_entities() -> dict[str, EntityDef]:
         ],
         navigation={"solutionid": NavDef("solutionid", "solutionid", "solution")},
     )
-    webresource = _table(
+
+
+def _webresource_table() -> EntityDef:
+    return _table(
         "webresource",
         "webresourceset",
         "WebResource",
@@ -168,11 +179,15 @@ def solution_entities() -> dict[str, EntityDef]:
                 "Typ",
                 options=_options(WEB_RESOURCE_TYPES),
             ),
-            attr_def("webresource", "content", "Memo", "Content", "Inhalt", max_length=memo),
+            attr_def("webresource", "content", "Memo", "Content", "Inhalt", max_length=MEMO),
             attr_def("webresource", "ismanaged", "Boolean", "State", "Status"),
         ],
     )
-    return {e.logical_name: e for e in (publisher, solution, component, webresource)}
+
+
+def solution_entities() -> dict[str, EntityDef]:
+    tables = (_publisher_table(), _solution_table(), _component_table(), _webresource_table())
+    return {e.logical_name: e for e in tables}
 
 
 def variable_entities() -> dict[str, EntityDef]:

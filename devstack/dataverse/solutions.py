@@ -51,8 +51,7 @@ def _put(state: OrgState, table: str, key: str, values: dict[str, Any]) -> str:
     return rid
 
 
-def apply_package(state: OrgState, package: SolutionPackage) -> str:
-    """Write what the package holds into the org; returns the solution id."""
+def _solution(state: OrgState, package: SolutionPackage) -> str:
     publisher = _put(
         state,
         "publisher",
@@ -66,7 +65,7 @@ def apply_package(state: OrgState, package: SolutionPackage) -> str:
             ),
         },
     )
-    solution = _put(
+    return _put(
         state,
         "solution",
         package.unique_name,
@@ -80,18 +79,23 @@ def apply_package(state: OrgState, package: SolutionPackage) -> str:
         },
     )
 
-    def component(kind: str, object_id: str) -> None:
-        _put(
-            state,
-            "solutioncomponent",
-            f"{package.unique_name}/{kind}/{object_id}",
-            {
-                "componenttype": COMPONENT_TYPES[kind],
-                "objectid": object_id,
-                "solutionid": Lookup(solution, "solution"),
-            },
-        )
 
+def _component(
+    state: OrgState, package: SolutionPackage, solution: str, kind: str, oid: str
+) -> None:
+    _put(
+        state,
+        "solutioncomponent",
+        f"{package.unique_name}/{kind}/{oid}",
+        {
+            "componenttype": COMPONENT_TYPES[kind],
+            "objectid": oid,
+            "solutionid": Lookup(solution, "solution"),
+        },
+    )
+
+
+def _web_resources(state: OrgState, package: SolutionPackage, solution: str) -> None:
     for resource in package.web_resources:
         rid = _put(
             state,
@@ -105,7 +109,10 @@ def apply_package(state: OrgState, package: SolutionPackage) -> str:
                 "ismanaged": package.managed,
             },
         )
-        component("WebResource", rid)
+        _component(state, package, solution, "WebResource", rid)
+
+
+def _variables(state: OrgState, package: SolutionPackage, solution: str) -> None:
     for variable in package.variables:
         did = _put(
             state,
@@ -118,7 +125,7 @@ def apply_package(state: OrgState, package: SolutionPackage) -> str:
                 "defaultvalue": variable.default,
             },
         )
-        component("EnvironmentVariableDefinition", did)
+        _component(state, package, solution, "EnvironmentVariableDefinition", did)
         if variable.value is not None:
             _put(
                 state,
@@ -130,13 +137,20 @@ def apply_package(state: OrgState, package: SolutionPackage) -> str:
                     "environmentvariabledefinitionid": Lookup(did, "environmentvariabledefinition"),
                 },
             )
+
+
+def apply_package(state: OrgState, package: SolutionPackage) -> str:
+    """Write what the package holds into the org; returns the solution id."""
+    solution = _solution(state, package)
+    _web_resources(state, package, solution)
+    _variables(state, package, solution)
     opportunity = state.entities["opportunity"]
     for seed in package.attributes:
         attr = attribute_from_seed("opportunity", seed)
         opportunity.attributes[attr.logical_name] = attr
         for row in state.rows["opportunity"].values():
             row.setdefault(attr.logical_name, None)
-        component("Attribute", attr.metadata_id)
+        _component(state, package, solution, "Attribute", attr.metadata_id)
     if package.attributes:
         state.bump_metadata()
     state.imported.append(package)
