@@ -98,6 +98,9 @@ class WebApi(WriteMixin, MetadataMixin, BatchMixin, SolutionMixin):
         if first.name == "RetrieveCurrentOrganization" and not rest:
             self.allow(method, "GET")
             return self.current_organization(self.ctx(prefs), first.key, request)
+        if first.name == "RetrieveEnvironmentVariableValue" and not rest:
+            self.allow(method, "GET")
+            return self.environment_variable_value(self.ctx(prefs), first.key)
         if first.name == "EntityDefinitions":
             self.allow(method, "GET")
             return self.metadata(first, rest, request, prefs)

@@ -7,6 +7,7 @@
   component, the web resources (``webresourceset``, content base64), the environment variable
   definitions and values, and adds the opportunity columns it defines. Needs
   ``prvImportCustomizations`` (the System Customizer / Administrator privilege).
+- ``GET RetrieveEnvironmentVariableValue(DefinitionSchemaName='…')`` → ``{"Value": …}``.
 - ``GET RetrieveCurrentOrganization(AccessType=@p1)?@p1=Microsoft.Dynamics.CRM.EndpointAccessType'Default'``
   → ``{"Detail": OrganizationDetail}`` with ``OrganizationId``, ``FriendlyName``,
   ``OrganizationVersion``, ``EnvironmentId``, ``TenantId``, ``UrlName``, ``UniqueName``,
@@ -212,3 +213,41 @@ class SolutionMixin(ApiBase):
         }
         context = f"{org.api_base}$metadata#{NS}RetrieveCurrentOrganizationResponse"
         return json_response(200, {"@odata.context": context, "Detail": detail}, prefs=ctx.prefs)
+
+    def environment_variable_value(self, ctx: Ctx, key: str | None) -> ApiResponse:
+        """``GET RetrieveEnvironmentVariableValue(DefinitionSchemaName='cockpit_CockpitUrl')`` →
+        ``{"Value": …}``: the current value, else the definition's default
+        (webapi/reference/retrieveenvironmentvariablevalue). An unknown name → 404."""
+        name, _, raw = (key or "").partition("=")
+        if name.strip() != "DefinitionSchemaName" or not raw.strip():
+            raise errors.bad_request(
+                "RetrieveEnvironmentVariableValue requires the DefinitionSchemaName parameter."
+            )
+        schema = raw.strip().strip("'")
+        definition = next(
+            (
+                row
+                for row in self.state.rows["environmentvariabledefinition"].values()
+                if str(row.get("schemaname", "")).lower() == schema.lower()
+            ),
+            None,
+        )
+        if definition is None:
+            raise errors.not_found("environmentvariabledefinition", schema)
+        value = next(
+            (
+                row.get("value")
+                for row in self.state.rows["environmentvariablevalue"].values()
+                if str(row.get("schemaname", "")).lower() == schema.lower()
+            ),
+            None,
+        )
+        context = f"{self.state.org.api_base}$metadata#{NS}RetrieveEnvironmentVariableValueResponse"
+        return json_response(
+            200,
+            {
+                "@odata.context": context,
+                "Value": value if value is not None else definition.get("defaultvalue"),
+            },
+            prefs=ctx.prefs,
+        )

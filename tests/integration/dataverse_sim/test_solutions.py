@@ -142,3 +142,12 @@ async def test_the_control_api_imports_for_make_run_and_lays_out_the_ui(sim: Sim
     assert ui["tab"]["labels"]["en"] == "Cockpit" and ui["tab"]["pass_parameters"] is True
     assert ui["columns"] == [COLUMN]
     assert ui["environment_variables"] == {"cockpit_CockpitUrl": COCKPIT_URL}
+
+
+async def test_retrieve_environment_variable_value(sim: SimClient) -> None:
+    anna = await sim.user_token("anna")
+    path = "RetrieveEnvironmentVariableValue(DefinitionSchemaName='cockpit_CockpitUrl')"
+    assert (await sim.api("GET", path, anna)).status_code == 404  # nothing imported yet
+    await sim.http.post(f"{sim.pair.org_url}/_sim/solutions/import", content=solution_zip())
+    response = await sim.api("GET", path, anna)
+    assert response.status_code == 200 and response.json()["Value"] == COCKPIT_URL
