@@ -246,6 +246,26 @@ def create_app(config: DemoConfig) -> FastAPI:
         view = record_view(record, lcid, extra_fields=columns)
         return JSONResponse(view.as_json(), headers={"Cache-Control": "no-store"})
 
+    # --- the slice of the org's Web API a form script calls with the user's Dynamics session -----
+    @app.get("/api/data/v9.2/RetrieveEnvironmentVariableValue(DefinitionSchemaName='{name}')")
+    async def environment_variable(name: str) -> JSONResponse:
+        """Scripts on a Dynamics form call the org's Web API on the same origin with the user's
+        session (Xrm.Utility.getGlobalContext().getClientUrl()); the page answers this one
+        function from the imported solutions' environment variables (RetrieveEnvironmentVariableValue)."""
+        variables = (await simulator().solution_ui()).get("environment_variables") or {}
+        match = next((v for k, v in variables.items() if k.lower() == name.lower()), None)
+        if match is None:
+            return JSONResponse(
+                {
+                    "error": {
+                        "code": "0x80040217",
+                        "message": f"environmentvariabledefinition With Id = {name} Does Not Exist",
+                    }
+                },
+                status_code=404,
+            )
+        return JSONResponse({"Value": match})
+
     # --- the real Dynamics-side scripts -----------------------------------------------------------
     @app.get("/webresources/{name}")
     async def webresource(name: str) -> Response:

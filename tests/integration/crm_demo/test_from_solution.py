@@ -74,6 +74,10 @@ def test_nothing_before_the_import_everything_after(
     assert '<script src="/webresources/cockpit_command.js">' in after.text
     script = page.get("/webresources/cockpit_command.js")
     assert script.status_code == 200 and script.content == COMMAND_JS
+    variable = page.get(
+        "/api/data/v9.2/RetrieveEnvironmentVariableValue(DefinitionSchemaName='cockpit_CockpitUrl')"
+    )
+    assert variable.status_code == 200 and variable.json() == {"Value": COCKPIT_URL}
     page.cookies.set("crm_demo_userlcid", "1031")
     german = parse(page.get(FORM).text)
     assert german.by_id("open-cockpit").text.strip() == "Cockpit öffnen"
