@@ -10,6 +10,8 @@ Ports (defaults fixed; override each with an environment variable):
 Seed: --seed PATH (or DEVSTACK_SEED) runs the stack against another seed file; every org of the
 seed gets its own Dataverse simulator and demo CRM page (the first on the ports above, the others
 on free ports, printed at start).
+Solution: --solution PATH (or DEVSTACK_SOLUTION) imports a solution zip into every org at start;
+the demo CRM pages then show the command, the Cockpit tab and its column only from it.
 Credential: --credential-mode secret|certificate|managed_identity (or DEVSTACK_CREDENTIAL_MODE)
 chooses how the cockpit authenticates to Entra ID, as COCKPIT_CLIENT_CREDENTIAL_MODE does in Azure.
 
@@ -97,7 +99,19 @@ def main(argv: list[str] | None = None) -> int:
         choices=("secret", "certificate", "managed_identity"),
         default=os.environ.get("DEVSTACK_CREDENTIAL_MODE", "secret"),
     )
+    parser.add_argument(
+        "--solution",
+        type=Path,
+        default=Path(os.environ["DEVSTACK_SOLUTION"])
+        if os.environ.get("DEVSTACK_SOLUTION")
+        else None,
+        help="a solution zip to import into every org (the demo CRM page then shows the "
+        "cockpit's command, tab and column from it)",
+    )
     args = parser.parse_args(argv)
+    if args.solution is not None and not args.solution.is_file():
+        print(f"Solution file {args.solution} does not exist.", file=sys.stderr)
+        return 2
     if not args.seed.is_file():
         print(f"Seed file {args.seed} does not exist.", file=sys.stderr)
         return 2

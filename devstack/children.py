@@ -144,6 +144,7 @@ def crm_demo_process(
     log_path: Path,
     org_name: str = "contoso",
     org_lcid: int = 1033,
+    from_solution: bool = False,
 ) -> ManagedProcess:
     """The demo Dynamics page on 127.0.0.1 (another site than the cockpit on localhost), in the
     org's base language (``org_lcid``) until a user picks another."""
@@ -167,6 +168,7 @@ def crm_demo_process(
             org_name,
             "--org-lcid",
             str(org_lcid),
+            *(["--from-solution"] if from_solution else []),
         ],
         log_path=log_path,
         cwd=REPO_ROOT,

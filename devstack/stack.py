@@ -20,7 +20,7 @@ from typing import Literal
 
 from devstack.azurite import azurite_process, connection_string
 from devstack.children import crm_demo_process, dataverse_process, entra_process
-from devstack.process import ManagedProcess, free_ports
+from devstack.process import ManagedProcess, free_ports, import_solution
 from devstack.seedinfo import SeedInfo, SeedOrg, read_seed_info
 from devstack.tls import ClientCertificate, TlsFiles, make_client_certificate, make_tls_files
 
@@ -64,6 +64,9 @@ class StackConfig:
     with_crm_demo: bool = True
     # How the cockpit proves itself to Entra ID (COCKPIT_CLIENT_CREDENTIAL_MODE).
     credential_mode: CredentialMode = "secret"
+    # A solution package (zip) imported into every org at start; the demo CRM pages then show the
+    # command, the Cockpit tab and its column only from it (crm_demo --from-solution).
+    solution: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -222,6 +225,8 @@ class Stack:
             self._start(self._entra(logs))
             for place in self.plan():
                 self._start(self._dataverse(place, logs))
+                if cfg.solution is not None:
+                    import_solution(place.url, cfg.solution, ca_file=self.tls.ca_cert)
             if cfg.with_crm_demo:
                 for place in self.plan():
                     self._start(self._crm_demo(place, logs))
@@ -297,6 +302,7 @@ class Stack:
             log_path=logs / f"crm_demo-{place.org.name}.log",
             org_name=place.org.name,
             org_lcid=place.org.lcid,
+            from_solution=self.config.solution is not None,
         )
 
     def _app(self, logs: Path) -> ManagedProcess:

@@ -54,6 +54,12 @@ def _parser() -> argparse.ArgumentParser:
         help="an extra numeric opportunity column to show on the Summary tab "
         "(e.g. the cockpit's write-back target when it is not closeprobability)",
     )
+    parser.add_argument(
+        "--from-solution",
+        action="store_true",
+        help="show the Open Cockpit command, the Cockpit tab and custom columns only from "
+        "solutions imported into the Dataverse simulator (their web resources and cockpit URL)",
+    )
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning"])
     return parser
 
@@ -86,6 +92,7 @@ def config_from_args(argv: Sequence[str] | None = None) -> tuple[DemoConfig, arg
         org_name=args.org,
         org_lcid=args.org_lcid,
         target_field=args.target_field,
+        from_solution=args.from_solution,
     )
     return config, args
 

@@ -24,8 +24,10 @@ from markupsafe import Markup
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from devstack.crm_demo import dynamics
+from devstack.crm_demo.layout import FormLayout, legacy_layout, solution_layout
 from devstack.crm_demo.presentation import (
     SUMMARY_FIELDS,
+    RecordView,
     column_label,
     empty_view,
     record_view,
@@ -55,6 +57,8 @@ class DemoConfig:
     # is not closeprobability.
     target_field: str | None = None
     webresources_dir: Path = WEBRESOURCES_DIR
+    # Show the command, the Cockpit tab and custom columns only from imported solutions.
+    from_solution: bool = False
 
 
 class PageError(Exception):
@@ -119,15 +123,13 @@ def create_app(config: DemoConfig) -> FastAPI:
         return state["simulator"]
 
     async def extra_columns(lcid: int) -> tuple[tuple[str, ...], dict[str, str]]:
-        """Every numeric opportunity column the Summary tab does not show yet, with its label in
-        the user's language (the admin's write-back target among them)."""
+        return await _extra_columns(simulator(), lcid, extra_fields)
+
+    async def form_layout(lcid: int) -> FormLayout:
+        if not config.from_solution:
+            return legacy_layout(config.cockpit_url, lcid)
         columns = await simulator().numeric_columns()
-        names = [c["LogicalName"] for c in columns if c["LogicalName"] not in SUMMARY_FIELDS]
-        for name in extra_fields:
-            if name not in names and name not in SUMMARY_FIELDS:
-                names.append(name)
-        labels = {c["LogicalName"]: column_label(c, lcid) for c in columns}
-        return tuple(names), labels
+        return await solution_layout(simulator(), lcid, columns)
 
     # --- pages ------------------------------------------------------------------------------------
     @app.get("/healthz", include_in_schema=False)
@@ -176,37 +178,18 @@ def create_app(config: DemoConfig) -> FastAPI:
             except dynamics.InvalidRecordId as exc:
                 raise PageError(400, "bad_request", str(exc)) from exc
         columns, column_labels = await extra_columns(lcid)
-        if record_id is None:
-            view = empty_view(lcid)
-        else:
-            try:
-                view = record_view(
-                    await simulator().get_opportunity(record_id), lcid, extra_fields=columns
-                )
-            except RecordNotFound as exc:
-                raise PageError(
-                    404,
-                    "not_found",
-                    f"No opportunity with id {record_id} exists (it may have been deleted).",
-                ) from exc
+        layout = await form_layout(lcid)
+        columns = tuple(c for c in columns if c not in layout.hidden_columns)
+        view = await _load_view(simulator(), record_id, lcid, columns)
         frame_src = dynamics.embed_url(
-            config.cockpit_url,
+            layout.cockpit_url or "",
             record_id=record_id,
             org_name=config.org_name,
             org_lcid=config.org_lcid,
             user_lcid=lcid,
         )
-        page_config = {
-            "recordId": dynamics.braced_upper(record_id) if record_id else "",
-            "entityName": dynamics.OPPORTUNITY,
-            "recordUrl": f"/api/records/opportunities/{record_id}" if record_id else None,
-            "orgUniqueName": config.org_name,
-            "orgLcid": config.org_lcid,
-            "userLcid": lcid,
-            "cockpitUrl": config.cockpit_url,
-            "clientUrl": str(request.base_url).rstrip("/"),
-            "labels": {"ok": ui_text(lcid)["ok"], "saved": ui_text(lcid)["saved"]},
-        }
+        page_config = _page_config(request, config, record_id, lcid)
+        page_config["cockpitUrl"] = layout.cockpit_url
         return render(
             request,
             "form.html",
@@ -218,6 +201,7 @@ def create_app(config: DemoConfig) -> FastAPI:
             frame_src=frame_src,
             page_config=_json_for_script(page_config),
             new_form=dynamics.form_path(None),
+            layout=layout,
         )
 
     @app.post("/settings/language")
@@ -262,10 +246,44 @@ def create_app(config: DemoConfig) -> FastAPI:
         view = record_view(record, lcid, extra_fields=columns)
         return JSONResponse(view.as_json(), headers={"Cache-Control": "no-store"})
 
+    # --- the slice of the org's Web API a form script calls with the user's Dynamics session -----
+    @app.get("/api/data/v9.2/RetrieveEnvironmentVariableValue(DefinitionSchemaName='{name}')")
+    async def environment_variable(name: str) -> JSONResponse:
+        """Scripts on a Dynamics form call the org's Web API on the same origin with the user's
+        session (Xrm.Utility.getGlobalContext().getClientUrl()); the page answers this one
+        function from the imported solutions' environment variables (RetrieveEnvironmentVariableValue)."""
+        variables = (await simulator().solution_ui()).get("environment_variables") or {}
+        match = next((v for k, v in variables.items() if k.lower() == name.lower()), None)
+        if match is None:
+            return JSONResponse(
+                {
+                    "error": {
+                        "code": "0x80040217",
+                        "message": f"environmentvariabledefinition With Id = {name} Does Not Exist",
+                    }
+                },
+                status_code=404,
+            )
+        return JSONResponse({"Value": match})
+
     # --- the real Dynamics-side scripts -----------------------------------------------------------
     @app.get("/webresources/{name}")
-    async def webresource(name: str) -> FileResponse:
-        """Serves crm/webresources/<name>.js exactly as an admin would upload it."""
+    async def webresource(name: str) -> Response:
+        """Serves a web resource: from the imported solutions (``--from-solution``), else
+        crm/webresources/<name>.js exactly as an admin would upload it."""
+        if config.from_solution:
+            content = (
+                await simulator().web_resource(name) if _WEBRESOURCE_NAME.match(name) else None
+            )
+            if content is None:
+                raise PageError(
+                    404, "not_found", f"No imported solution has a web resource {name!r}."
+                )
+            return Response(
+                content,
+                media_type="text/javascript; charset=utf-8",
+                headers={"Cache-Control": "no-store"},
+            )
         path = config.webresources_dir / name
         if not _WEBRESOURCE_NAME.match(name) or not path.is_file():
             raise PageError(404, "not_found", f"There is no web resource named {name!r}.")
@@ -303,6 +321,52 @@ def create_app(config: DemoConfig) -> FastAPI:
         return error_response(request, exc.status_code, key, detail)
 
     return app
+
+
+async def _load_view(
+    simulator: SimulatorClient, record_id: str | None, lcid: int, columns: tuple[str, ...]
+) -> RecordView:
+    if record_id is None:
+        return empty_view(lcid)
+    try:
+        return record_view(await simulator.get_opportunity(record_id), lcid, extra_fields=columns)
+    except RecordNotFound as exc:
+        raise PageError(
+            404,
+            "not_found",
+            f"No opportunity with id {record_id} exists (it may have been deleted).",
+        ) from exc
+
+
+async def _extra_columns(
+    simulator: SimulatorClient, lcid: int, extra_fields: tuple[str, ...]
+) -> tuple[tuple[str, ...], dict[str, str]]:
+    """Every numeric opportunity column the Summary tab does not show yet, with its label in
+    the user's language (the admin's write-back target among them)."""
+    columns = await simulator.numeric_columns()
+    names = [c["LogicalName"] for c in columns if c["LogicalName"] not in SUMMARY_FIELDS]
+    for name in extra_fields:
+        if name not in names and name not in SUMMARY_FIELDS:
+            names.append(name)
+    labels = {c["LogicalName"]: column_label(c, lcid) for c in columns}
+    return tuple(names), labels
+
+
+def _page_config(
+    request: Request, config: DemoConfig, record_id: str | None, lcid: int
+) -> dict[str, Any]:
+    """What the page's Xrm shim needs (record, org, languages, cockpit URL, labels)."""
+    return {
+        "recordId": dynamics.braced_upper(record_id) if record_id else "",
+        "entityName": dynamics.OPPORTUNITY,
+        "recordUrl": f"/api/records/opportunities/{record_id}" if record_id else None,
+        "orgUniqueName": config.org_name,
+        "orgLcid": config.org_lcid,
+        "userLcid": lcid,
+        "cockpitUrl": config.cockpit_url,
+        "clientUrl": str(request.base_url).rstrip("/"),
+        "labels": {"ok": ui_text(lcid)["ok"], "saved": ui_text(lcid)["saved"]},
+    }
 
 
 def _is_guid(value: str) -> bool:

@@ -118,3 +118,20 @@ class SimulatorClient:
         return [
             a for a in attributes if isinstance(a, dict) and a.get("AttributeType") in NUMERIC_TYPES
         ]
+
+    async def solution_ui(self) -> dict[str, Any]:
+        """What the imported solutions put on the form (``GET /_sim/solutions/ui``): the command,
+        the IFRAME tab, the columns, the script web resources and the environment variables."""
+        body = self._json(await self._get("/_sim/solutions/ui"), self.base_url)
+        if not isinstance(body, dict):
+            raise SimulatorUnavailable("The simulator's solution layout is not a JSON object.")
+        return body
+
+    async def web_resource(self, name: str) -> bytes | None:
+        """An imported web resource's content, or None when no solution brought it."""
+        response = await self._get(f"/_sim/webresources/{name}")
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise SimulatorUnavailable(f"The simulator answered {response.status_code} for {name}.")
+        return response.content

@@ -12,8 +12,10 @@ Endpoints and their docs (MicrosoftDocs/powerapps-docs developer/data-platform/w
 - ``{set}({id})`` and alternate keys ``{set}(k='v',…)`` GET (retrieve-entity-using-web-api.md),
   PATCH and DELETE (update-delete-entities-using-web-api.md)
 - ``{set}/Microsoft.Dynamics.CRM.CreateMultiple`` / ``UpdateMultiple`` POST (bulk-operations.md)
-- ``WhoAmI`` and ``systemusers({id})/Microsoft.Dynamics.CRM.RetrievePrincipalAccess(Target=@tid)``
+- ``WhoAmI``, ``systemusers({id})/Microsoft.Dynamics.CRM.RetrievePrincipalAccess(Target=@tid)`` and
+  ``systemusers({id})/Microsoft.Dynamics.CRM.RetrieveUserPrivileges()``
 - ``EntityDefinitions…`` (query-metadata-web-api.md), ``$batch``
+- ``ImportSolution``, ``RetrieveCurrentOrganization`` (solutions.py)
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from devstack.dataverse.responses import (
     json_response,
 )
 from devstack.dataverse.security import Principal
+from devstack.dataverse.solutions import SolutionMixin
 from devstack.dataverse.writes import WriteMixin
 
 __all__ = ["ApiRequest", "ApiResponse", "WebApi", "error_response", "json_response"]
@@ -54,7 +57,7 @@ def _check_query_options(request: ApiRequest) -> None:
         raise errors.bad_request(f"The query parameter '{name}' is not supported.", "0x80060888")
 
 
-class WebApi(WriteMixin, MetadataMixin, BatchMixin):
+class WebApi(WriteMixin, MetadataMixin, BatchMixin, SolutionMixin):
     """Routes one request for one org, as ``principal``."""
 
     def __init__(
@@ -89,6 +92,15 @@ class WebApi(WriteMixin, MetadataMixin, BatchMixin):
         if first.name == "WhoAmI" and not rest and first.key in (None, ""):
             self.allow(method, "GET")
             return self.who_am_i(prefs)
+        if first.name == "ImportSolution" and not rest and first.key is None:
+            self.allow(method, "POST")
+            return self.import_solution(self.ctx(prefs), request)
+        if first.name == "RetrieveCurrentOrganization" and not rest:
+            self.allow(method, "GET")
+            return self.current_organization(self.ctx(prefs), first.key, request)
+        if first.name == "RetrieveEnvironmentVariableValue" and not rest:
+            self.allow(method, "GET")
+            return self.environment_variable_value(self.ctx(prefs), first.key)
         if first.name == "EntityDefinitions":
             self.allow(method, "GET")
             return self.metadata(first, rest, request, prefs)
@@ -139,11 +151,11 @@ class WebApi(WriteMixin, MetadataMixin, BatchMixin):
                 return self.delete(ctx, entity, key, request)
             self.allow(method, "PATCH")
             return self.patch(ctx, entity, key, request)
-        if (
-            entity.logical_name == "systemuser"
-            and len(rest) == 1
-            and rest[0].name == f"{NS}RetrievePrincipalAccess"
-        ):
-            self.allow(method, "GET")
-            return self.principal_access(ctx, key, rest[0], request)
+        if entity.logical_name == "systemuser" and len(rest) == 1:
+            if rest[0].name == f"{NS}RetrievePrincipalAccess":
+                self.allow(method, "GET")
+                return self.principal_access(ctx, key, rest[0], request)
+            if rest[0].name == f"{NS}RetrieveUserPrivileges" and rest[0].key in (None, ""):
+                self.allow(method, "GET")
+                return self.user_privileges(ctx, key)
         raise errors.segment_not_found(rest[0].name)

@@ -20,7 +20,7 @@ from devstack.dataverse.errors import DataverseError
 from devstack.dataverse.model import AttributeDef, EntityDef, Lookup, OrgState, stable_id
 from devstack.dataverse.odata import GUID_RE
 from devstack.dataverse.records import Ctx, json_value
-from devstack.dataverse.security import secured_update_denied
+from devstack.dataverse.security import require, secured_update_denied
 
 _BIND = re.compile(r"^(?:.*/)?(?P<set>[A-Za-z_]\w*)\((?P<id>[0-9a-fA-F-]{36})\)$")
 _INT_RANGES = {"Integer": (-(2**31), 2**31 - 1), "BigInt": (-(2**63), 2**63 - 1)}
@@ -165,10 +165,10 @@ def parse_changes(
                 )
             continue
         if key.endswith("@odata.bind"):
-            attr = entity.attributes.get(key[: -len("@odata.bind")])
-            if attr is None or not attr.is_lookup:
+            attr, target = _bind_target(entity, key[: -len("@odata.bind")])
+            if attr is None:
                 raise _unknown_body_property(entity, key)
-            changes[attr.logical_name] = _bind(ctx.state, attr, value)
+            changes[attr.logical_name] = _bind(ctx.state, attr, value, only=target)
             continue
         attr = entity.by_property(key)
         if attr is None or attr.is_lookup:
@@ -191,13 +191,28 @@ def parse_changes(
     return changes
 
 
-def _bind(state: OrgState, attr: AttributeDef, value: Any) -> Lookup | None:
+def _bind_target(entity: EntityDef, name: str) -> tuple[AttributeDef | None, str | None]:
+    """The lookup column behind a single-valued navigation property (``parentaccountid``,
+    ``ownerid``, ``regardingobjectid_opportunity_task``) and the one table it may point at
+    (associate-disassociate-entities-using-web-api.md: ``<navigation property>@odata.bind``)."""
+    nav = entity.navigation.get(name)
+    if nav is not None:
+        return entity.attributes.get(nav.lookup), nav.target
+    attr = entity.attributes.get(name)
+    return (attr, None) if attr is not None and attr.is_lookup else (None, None)
+
+
+def _bind(
+    state: OrgState, attr: AttributeDef, value: Any, *, only: str | None = None
+) -> Lookup | None:
     if value is None:
         return None
     match = _BIND.match(str(value))
     if match is None:
         raise errors.bad_request(f"The value '{value}' is not a valid entity reference.")
     target = state.entity_by_set(match["set"])
+    if only is not None and target is not None and target.logical_name != only:
+        target = None
     if target is None or (attr.targets and target.logical_name not in attr.targets):
         raise errors.bad_request(
             f"The value '{value}' is not a valid reference for '{attr.logical_name}'."
@@ -298,5 +313,32 @@ def new_row(
     if entity.logical_name == "opportunity":
         row["statecode"] = 0
         row["statuscode"] = row.get("statuscode") or 1
+    elif entity.logical_name == "task":
+        # A new task is Open / Not Started (task entity reference: statecode, statuscode).
+        row["statecode"] = row.get("statecode") or 0
+        row["statuscode"] = row.get("statuscode") or 2
     row["versionnumber"] = ctx.state.next_version()
     return row
+
+
+def check_links(ctx: Ctx, entity: EntityDef, body: dict[str, Any], changes: dict[str, Any]) -> None:
+    """Linking rows needs Append on this table and AppendTo on the row linked to; giving a row
+    another owner needs Assign (security-roles-privileges: Append, Append To, Assign)."""
+    bound = {
+        attr.logical_name
+        for key in body
+        if key.endswith("@odata.bind")
+        and (attr := _bind_target(entity, key[: -len("@odata.bind")])[0]) is not None
+    }
+    for name in bound:
+        value = changes.get(name)
+        if not isinstance(value, Lookup):
+            continue
+        if name == "ownerid":
+            if value.id != ctx.principal.user.systemuserid:
+                require(ctx.state, ctx.principal, entity, "Assign")
+            continue
+        target = ctx.state.entities[value.entity]
+        require(ctx.state, ctx.principal, entity, "Append")
+        row = ctx.state.rows[value.entity].get(value.id)
+        require(ctx.state, ctx.principal, target, "AppendTo", row, value.id)

@@ -4,23 +4,27 @@ metadata changes and raw records."""
 
 from __future__ import annotations
 
+import base64
 import time
-from decimal import Decimal
+from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
-from fastapi import Body, FastAPI, Query
-from fastapi.responses import JSONResponse
+from fastapi import Body, FastAPI, Query, Request
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict
 
-from devstack.dataverse import errors
-from devstack.dataverse.changes import coerce_input
+from devstack.dataverse.control_records import api_error, record_routes
 from devstack.dataverse.errors import DataverseError
 from devstack.dataverse.faults import FaultSettings
-from devstack.dataverse.model import Depth, EntityDef, Lookup, OrgState, attribute_from_seed
-from devstack.dataverse.odata import GUID_RE
+from devstack.dataverse.model import (
+    Depth,
+    attribute_from_seed,
+)
 from devstack.dataverse.protection import ProtectionSettings
 from devstack.dataverse.records import json_value
 from devstack.dataverse.simulator import Simulator
+from devstack.dataverse.solution_package import read_package
+from devstack.dataverse.solutions import apply_package
 
 # AttributeTypeCode names (webapi/reference/attributetypecode).
 KNOWN_ATTRIBUTE_TYPES = frozenset(
@@ -64,35 +68,15 @@ class UserSettingsBody(BaseModel):
     field_security_profiles: list[str] | None = None
 
 
-def _raw_record(state: OrgState, entity: EntityDef, row: dict[str, Any]) -> dict[str, Any]:
-    """A row with names resolved: what the demo CRM page shows (no security, no formatting)."""
-    out: dict[str, Any] = {"@odata.etag": f'W/"{row["versionnumber"]}"'}
-    for attr in entity.attributes.values():
-        value = row.get(attr.logical_name)
-        out[attr.property_name] = json_value(value)
-        if isinstance(value, Lookup):
-            out[f"{attr.logical_name}_name"] = state.primary_name(value.entity, value.id)
-            out[f"{attr.logical_name}_type"] = value.entity
-    if entity.logical_name == "opportunity":
-        # The short names the demo CRM page reads (account, customer, owner, currency code).
-        out["account_name"] = out.get("parentaccountid_name")
-        out["customer_name"] = out.get("customerid_name")
-        out["owner_name"] = out.get("ownerid_name")
-        out["transactioncurrency"] = out.get("transactioncurrencyid_name")
-    return out
-
-
-def _api_error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status)
-
-
 def register_control(app: FastAPI, sim: Simulator) -> None:
     """Adds the ``/_sim`` routes to ``app``."""
     _fault_routes(app, sim)
     _log_routes(app, sim)
     _switch_routes(app, sim)
     _metadata_routes(app, sim)
-    _record_routes(app, sim)
+    _table_routes(app, sim)
+    _solution_routes(app, sim)
+    record_routes(app, sim)
 
 
 def _fault_routes(app: FastAPI, sim: Simulator) -> None:
@@ -183,7 +167,7 @@ def _switch_routes(app: FastAPI, sim: Simulator) -> None:
         state = sim.state_named(org)
         user = state.users.get(systemuserid.lower())
         if user is None:
-            return _api_error(404, f"no systemuser {systemuserid}")
+            return api_error(404, f"no systemuser {systemuserid}")
         if body.uilanguageid is not None:
             user.ui_language = body.uilanguageid
         if body.localeid is not None:
@@ -195,12 +179,12 @@ def _switch_routes(app: FastAPI, sim: Simulator) -> None:
             try:
                 parsed = {k: Depth.parse(v) for k, v in body.privileges.items()}
             except ValueError as exc:
-                return _api_error(400, str(exc))
+                return api_error(400, str(exc))
             user.privileges.update(parsed)
         if body.field_security_profiles is not None:
             unknown = [p for p in body.field_security_profiles if p not in state.field_profiles]
             if unknown:
-                return _api_error(400, f"unknown field security profiles: {unknown}")
+                return api_error(400, f"unknown field security profiles: {unknown}")
             user.field_security_profiles = list(body.field_security_profiles)
         return {
             "systemuserid": user.systemuserid,
@@ -225,21 +209,21 @@ def _metadata_routes(app: FastAPI, sim: Simulator) -> None:
         state = sim.state_named(org)
         entity = state.entities.get(entity_name)
         if entity is None:
-            return _api_error(404, f"no table {entity_name}")
+            return api_error(404, f"no table {entity_name}")
         existing = entity.attributes.get(logical_name)
         merged: dict[str, Any] = {}
         if existing is not None:
-            merged = _attribute_as_seed(existing)
+            merged = attribute_as_seed(existing)
         merged.update(body)
         merged["LogicalName"] = logical_name
         if merged.get("AttributeType") not in KNOWN_ATTRIBUTE_TYPES:
-            return _api_error(
+            return api_error(
                 400, f"AttributeType must be one of {', '.join(sorted(KNOWN_ATTRIBUTE_TYPES))}"
             )
         try:
             entity.attributes[logical_name] = attribute_from_seed(entity.logical_name, merged)
         except (KeyError, ValueError, TypeError, ArithmeticError) as exc:
-            return _api_error(
+            return api_error(
                 400,
                 f"invalid attribute definition ({type(exc).__name__}): check "
                 "MinValue/MaxValue/Precision/MaxLength are numbers",
@@ -249,25 +233,6 @@ def _metadata_routes(app: FastAPI, sim: Simulator) -> None:
         state.bump_metadata()
         return {"globalmetadataversion": str(state.metadata_version), "attribute": merged}
 
-    @app.get("/_sim/metadata/{entity_name}")
-    async def table_metadata(entity_name: str, org: Annotated[str | None, Query()] = None) -> Any:
-        """Column definitions in the seed's format (what the demo CRM page needs to lay out a
-        form: types and labels), like a maker browsing the table in Dynamics."""
-        state = sim.state_named(org)
-        entity = state.entities.get(entity_name)
-        if entity is None:
-            return _api_error(404, f"no table {entity_name}")
-        return {
-            "LogicalName": entity.logical_name,
-            "EntitySetName": entity.entity_set,
-            "PrimaryIdAttribute": entity.primary_id,
-            "PrimaryNameAttribute": entity.primary_name,
-            "Attributes": [
-                {"LogicalName": name, **_attribute_as_seed(attr)}
-                for name, attr in entity.attributes.items()
-            ],
-        }
-
     @app.delete("/_sim/metadata/{entity_name}/attributes/{logical_name}")
     async def remove_attribute(
         entity_name: str, logical_name: str, org: Annotated[str | None, Query()] = None
@@ -275,9 +240,9 @@ def _metadata_routes(app: FastAPI, sim: Simulator) -> None:
         state = sim.state_named(org)
         entity = state.entities.get(entity_name)
         if entity is None or logical_name not in entity.attributes:
-            return _api_error(404, f"no attribute {entity_name}.{logical_name}")
+            return api_error(404, f"no attribute {entity_name}.{logical_name}")
         if logical_name in (entity.primary_id, entity.primary_name):
-            return _api_error(400, "the primary id and name cannot be removed")
+            return api_error(400, "the primary id and name cannot be removed")
         del entity.attributes[logical_name]
         for row in state.rows[entity.logical_name].values():
             row.pop(logical_name, None)
@@ -285,64 +250,30 @@ def _metadata_routes(app: FastAPI, sim: Simulator) -> None:
         return {"globalmetadataversion": str(state.metadata_version)}
 
 
-def _record_routes(app: FastAPI, sim: Simulator) -> None:
-    """Raw rows for the demo CRM page and tests."""
+def _table_routes(app: FastAPI, sim: Simulator) -> None:
+    """Table definitions as a maker sees them."""
 
-    # Simulator-only backdoor for the demo CRM page and tests: raw rows, no authentication. Real
-    # Dataverse has nothing like it.
-    @app.get("/_sim/records/{entity_set}")
-    async def list_records(entity_set: str, org: Annotated[str | None, Query()] = None) -> Any:
+    @app.get("/_sim/metadata/{entity_name}")
+    async def table_metadata(entity_name: str, org: Annotated[str | None, Query()] = None) -> Any:
+        """Column definitions in the seed's format (what the demo CRM page needs to lay out a
+        form: types and labels), like a maker browsing the table in Dynamics."""
         state = sim.state_named(org)
-        entity = state.entity_by_set(entity_set)
+        entity = state.entities.get(entity_name)
         if entity is None:
-            return _api_error(404, f"no entity set {entity_set}")
-        rows = state.rows[entity.logical_name].values()
-        return {"value": [_raw_record(state, entity, row) for row in rows]}
-
-    @app.get("/_sim/records/{entity_set}/{record_id}")
-    async def get_record(
-        entity_set: str, record_id: str, org: Annotated[str | None, Query()] = None
-    ) -> Any:
-        state = sim.state_named(org)
-        entity = state.entity_by_set(entity_set)
-        row = state.rows[entity.logical_name].get(record_id.lower()) if entity else None
-        if entity is None or row is None:
-            return _api_error(404, f"no {entity_set} row {record_id}")
-        return _raw_record(state, entity, row)
-
-    @app.patch("/_sim/records/{entity_set}/{record_id}")
-    async def patch_record(
-        entity_set: str,
-        record_id: str,
-        body: Annotated[dict[str, Any], Body()],
-        org: Annotated[str | None, Query()] = None,
-    ) -> Any:
-        """Change a row as "someone in Dynamics" would: no security, bumps the row version."""
-        state = sim.state_named(org)
-        entity = state.entity_by_set(entity_set)
-        row = state.rows[entity.logical_name].get(record_id.lower()) if entity else None
-        if entity is None or row is None:
-            return _api_error(404, f"no {entity_set} row {record_id}")
-        try:
-            changes = _backdoor_changes(state, entity, body)
-        except DataverseError as exc:
-            return _api_error(400, exc.message)
-        row.update(changes)
-        row["versionnumber"] = state.next_version()
-        return _raw_record(state, entity, row)
-
-    @app.delete("/_sim/records/{entity_set}/{record_id}")
-    async def delete_record(
-        entity_set: str, record_id: str, org: Annotated[str | None, Query()] = None
-    ) -> Any:
-        state = sim.state_named(org)
-        entity = state.entity_by_set(entity_set)
-        if entity is None or state.rows[entity.logical_name].pop(record_id.lower(), None) is None:
-            return _api_error(404, f"no {entity_set} row {record_id}")
-        return {"deleted": record_id.lower()}
+            return api_error(404, f"no table {entity_name}")
+        return {
+            "LogicalName": entity.logical_name,
+            "EntitySetName": entity.entity_set,
+            "PrimaryIdAttribute": entity.primary_id,
+            "PrimaryNameAttribute": entity.primary_name,
+            "Attributes": [
+                {"LogicalName": name, **attribute_as_seed(attr)}
+                for name, attr in entity.attributes.items()
+            ],
+        }
 
 
-def _attribute_as_seed(attr: Any) -> dict[str, Any]:
+def attribute_as_seed(attr: Any) -> dict[str, Any]:
     out: dict[str, Any] = {
         "AttributeType": attr.attribute_type,
         "AttributeTypeName": attr.type_name,
@@ -373,24 +304,54 @@ def _attribute_as_seed(attr: Any) -> dict[str, Any]:
     return out
 
 
-def _backdoor_changes(state: OrgState, entity: EntityDef, body: dict[str, Any]) -> dict[str, Any]:
-    changes: dict[str, Any] = {}
-    for key, value in body.items():
-        attr = entity.by_property(key) or entity.attributes.get(key)
-        if attr is None:
-            raise errors.bad_request(f"unknown column {key}")
-        if attr.is_lookup:
-            if value is None:
-                changes[attr.logical_name] = None
-                continue
-            if not isinstance(value, str) or not GUID_RE.match(value):
-                raise errors.bad_request(f"{key} needs a GUID")
-            target = body.get(f"{attr.logical_name}_type") or (
-                attr.targets[0] if attr.targets else ""
+def _solution_routes(app: FastAPI, sim: Simulator) -> None:
+    """Solutions "imported by an admin in the maker portal" (``make run``), and what the demo CRM
+    page lays out from them (the command, the form tab, the environment variable values)."""
+
+    @app.post("/_sim/solutions/import")
+    async def import_solution(request: Request, org: Annotated[str | None, Query()] = None) -> Any:
+        state = sim.state_named(org)
+        try:
+            solution_id = apply_package(state, read_package(await request.body()))
+        except DataverseError as exc:
+            return JSONResponse(
+                {"error": {"code": exc.code, "message": exc.message}}, status_code=exc.status
             )
-            changes[attr.logical_name] = Lookup(value.lower(), target)
-            continue
-        if isinstance(value, float):
-            value = Decimal(str(value))
-        changes[attr.logical_name] = coerce_input(entity, attr, value)
-    return changes
+        return {"solutionid": solution_id}
+
+    @app.get("/_sim/webresources/{name}")
+    async def web_resource(name: str, org: Annotated[str | None, Query()] = None) -> Response:
+        """A web resource's content as Dynamics serves it under /WebResources/{name}."""
+        state = sim.state_named(org)
+        row = next((r for r in state.rows["webresource"].values() if r["name"] == name), None)
+        if row is None:
+            return api_error(404, f"no web resource {name}")
+        return Response(base64.b64decode(row["content"]), media_type="text/javascript")
+
+    @app.get("/_sim/solutions/ui")
+    async def solution_ui(org: Annotated[str | None, Query()] = None) -> Any:
+        state = sim.state_named(org)
+        commands = [c for p in state.imported for c in p.commands]
+        tabs = [t for p in state.imported for t in p.tabs]
+        values = {
+            row["schemaname"]: row["value"]
+            for row in state.rows["environmentvariablevalue"].values()
+        }
+        variables = {
+            row["schemaname"]: values.get(row["schemaname"], row["defaultvalue"])
+            for row in state.rows["environmentvariabledefinition"].values()
+        }
+        return {
+            "solutions": [
+                {"uniquename": p.unique_name, "version": p.version, "managed": p.managed}
+                for p in state.imported
+            ],
+            "command": asdict(commands[-1]) if commands else None,
+            "tab": asdict(tabs[-1]) if tabs else None,
+            "columns": [a["LogicalName"] for p in state.imported for a in p.attributes],
+            # Script web resources (type 3) of the imported solutions, in import order.
+            "scripts": [
+                w.name for p in state.imported for w in p.web_resources if w.type_code == 3
+            ],
+            "environment_variables": variables,
+        }

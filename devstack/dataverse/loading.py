@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from devstack.dataverse.activities import task_entity
 from devstack.dataverse.formatting import ENGLISH
 from devstack.dataverse.model import (
     BASELINE_PRIVILEGES,
@@ -24,6 +25,7 @@ from devstack.dataverse.model import (
     SystemUser,
     stable_id,
 )
+from devstack.dataverse.solution_tables import solution_entities, variable_entities
 from devstack.dataverse.tables import fixed_entities, opportunity_from_seed
 
 
@@ -141,9 +143,13 @@ def load_org(seed: dict[str, Any], *, name: str, url: str) -> OrgState:
         friendly_name=raw_org.get("friendly_name", name),
         lcid=int(raw_org.get("lcid", ENGLISH)),
         currency=raw_org.get("currency", "USD"),
+        url_name=raw_org.get("url_name", name),
     )
     entities = fixed_entities()
     entities["opportunity"] = opportunity_from_seed(dataverse["metadata"]["opportunity"])
+    entities["task"] = task_entity()
+    entities.update(solution_entities())
+    entities.update(variable_entities())
     users: dict[str, SystemUser] = {}
     for raw in dataverse.get("systemusers", []):
         privileges = dict(BASELINE_PRIVILEGES)

@@ -13,8 +13,8 @@ import re
 from typing import Any
 
 from devstack.dataverse import errors, metadata
-from devstack.dataverse.filters import parse_filter
-from devstack.dataverse.model import EntityDef
+from devstack.dataverse.filters import FilterExpr, parse_filter
+from devstack.dataverse.model import AttributeDef, EntityDef, stable_id
 from devstack.dataverse.odata import Preferences, Segment, parse_key, parse_select
 from devstack.dataverse.records import Ctx
 from devstack.dataverse.responses import ApiBase, ApiRequest, ApiResponse, json_response
@@ -120,6 +120,19 @@ class MetadataMixin(ApiBase):
             return self._keys(entity, rest[0].key, select=select, prefs=prefs)
         if rest[0].name != "Attributes":
             raise errors.segment_not_found(rest[0].name)
+        return self._attributes(entity, rest, select=select, expr=expr, prefs=prefs)
+
+    def _attributes(
+        self,
+        entity: EntityDef,
+        rest: list[Segment],
+        *,
+        select: list[str] | None,
+        expr: FilterExpr | None,
+        prefs: Preferences,
+    ) -> ApiResponse:
+        """``…/Attributes``, ``…/Attributes(<key>)`` and their type casts."""
+        language = self.principal.user.ui_language
         attributes_key = rest[0].key
         tail = rest[1:]
         cast: str | None = None
@@ -127,26 +140,24 @@ class MetadataMixin(ApiBase):
             if len(tail) > 1 or tail[0].key is not None:
                 raise errors.segment_not_found(tail[-1].name)
             cast = metadata.parse_cast(tail[0].name)
-        context = f"{base}$metadata#EntityDefinitions('{entity.logical_name}')/Attributes"
+        context = (
+            f"{self.state.org.api_base}$metadata#EntityDefinitions('{entity.logical_name}')"
+            "/Attributes"
+        )
         if cast:
             context += f"/{NS}{cast}"
         if attributes_key is None:
             items = metadata.list_attributes(
                 entity, language=language, select=select, cast=cast, expr=expr
             )
-            payload = {"@odata.context": context + (f"({','.join(select)})" if select else "")}
+            payload: dict[str, Any] = {
+                "@odata.context": context + (f"({','.join(select)})" if select else "")
+            }
             if prefs.wants(GLOBAL_METADATA_VERSION):
                 payload[f"@{GLOBAL_METADATA_VERSION}"] = str(self.state.metadata_version)
             payload["value"] = items
             return json_response(200, payload, prefs=prefs)
-        attr_key = parse_key(attributes_key)
-        if isinstance(attr_key, str):
-            # Addressed by MetadataId (retrieve-metadata-name-metadataid.md).
-            attr = next((a for a in entity.attributes.values() if a.metadata_id == attr_key), None)
-        else:
-            attr = entity.attributes.get(attr_key.get("LogicalName") or "")
-        if attr is None:
-            raise errors.not_found("AttributeMetadata", attributes_key)
+        attr = self._attribute(entity, attributes_key)
         if cast is not None and metadata.cast_name(attr) != cast:
             raise errors.bad_request(
                 f"The attribute '{attr.logical_name}' is of type '{attr.type_name}', which is not "
@@ -160,6 +171,49 @@ class MetadataMixin(ApiBase):
             )
         )
         return json_response(200, body, prefs=prefs)
+
+    @staticmethod
+    def _attribute(entity: EntityDef, raw_key: str) -> AttributeDef:
+        key = parse_key(raw_key)
+        if isinstance(key, str):
+            # Addressed by MetadataId (retrieve-metadata-name-metadataid.md).
+            attr = next((a for a in entity.attributes.values() if a.metadata_id == key), None)
+        else:
+            attr = entity.attributes.get(key.get("LogicalName") or "")
+        if attr is None:
+            raise errors.not_found("AttributeMetadata", raw_key)
+        return attr
+
+    def user_privileges(self, ctx: Ctx, key: dict[str, str] | str) -> ApiResponse:
+        """``systemusers({id})/Microsoft.Dynamics.CRM.RetrieveUserPrivileges()`` →
+        ``{"RolePrivileges": [{"Depth", "PrivilegeId", "BusinessUnitId", "PrivilegeName"}]}``
+        with Depth Basic/Local/Deep/Global (webapi/reference/retrieveuserprivileges,
+        rolePrivilege and PrivilegeDepth types): what a health check reads to see whether the
+        application user may act on behalf of users and write opportunities."""
+        if not isinstance(key, str):
+            raise errors.bad_request("systemusers must be addressed by id here.")
+        user = self.state.users.get(key)
+        if user is None:
+            raise errors.not_found("systemuser", key)
+        users = self.state.entities["systemuser"]
+        require(
+            self.state, self.principal, users, "Read", self.state.rows["systemuser"].get(key), key
+        )
+        names = {1: "Basic", 2: "Local", 3: "Deep", 4: "Global"}
+        privileges = [
+            {
+                "Depth": names[int(depth)],
+                "PrivilegeId": stable_id("privilege", name),
+                "BusinessUnitId": user.business_unit_id,
+                "PrivilegeName": name,
+            }
+            for name, depth in sorted(user.privileges.items())
+            if int(depth) > 0
+        ]
+        context = f"{self.state.org.api_base}$metadata#{NS}RetrieveUserPrivilegesResponse"
+        return json_response(
+            200, {"@odata.context": context, "RolePrivileges": privileges}, prefs=ctx.prefs
+        )
 
     def _entity_definition(self, raw_key: str) -> EntityDef:
         """``EntityDefinitions(LogicalName='x')`` or ``EntityDefinitions(<MetadataId>)``

@@ -10,7 +10,6 @@ minimal definitions below.
 
 from __future__ import annotations
 
-import copy
 import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -61,6 +60,21 @@ class Depth(IntEnum):
 # msdyn_predictivescore is readable by every user ("For other users: Retrieve",
 # ce/sales/developer-sp/msdyn_predictivescore.md). The seed lists only privileges that differ.
 BASELINE_PRIVILEGES: dict[str, Depth] = {
+    # The Salesperson role's activity and append-to privileges (tasks regarding records).
+    "prvReadActivity": Depth.ORGANIZATION,
+    "prvCreateActivity": Depth.USER,
+    "prvWriteActivity": Depth.USER,
+    "prvAppendActivity": Depth.USER,
+    "prvAppendToAccount": Depth.ORGANIZATION,
+    "prvAppendToContact": Depth.ORGANIZATION,
+    # Solutions, web resources and environment variables are readable by every user (the app and
+    # its scripts read them).
+    "prvReadSolution": Depth.ORGANIZATION,
+    "prvReadPublisher": Depth.ORGANIZATION,
+    "prvReadSolutionComponent": Depth.ORGANIZATION,
+    "prvReadWebResource": Depth.ORGANIZATION,
+    "prvReadEnvironmentVariableDefinition": Depth.ORGANIZATION,
+    "prvReadEnvironmentVariableValue": Depth.ORGANIZATION,
     "prvReadAccount": Depth.ORGANIZATION,
     "prvReadContact": Depth.ORGANIZATION,
     "prvReadUser": Depth.ORGANIZATION,
@@ -173,6 +187,8 @@ class EntityDef:
     collections: dict[str, CollectionNav] = field(default_factory=dict)
     alternate_keys: list[tuple[str, ...]] = field(default_factory=list)
     is_optimistic_concurrency_enabled: bool = True
+    # Activity tables (task, …) share the Activity privileges: prvCreateActivity, prvReadActivity…
+    privilege_schema: str | None = None
 
     @property
     def type_name(self) -> str:
@@ -185,6 +201,7 @@ class EntityDef:
     def privilege(self, verb: str) -> str:
         # "prv" + verb + SchemaName (security-access-coding.md); systemuser's is prvReadUser.
         schema = "User" if self.logical_name == "systemuser" else self.schema_name
+        schema = self.privilege_schema or schema
         return f"prv{verb}{schema}"
 
     def by_property(self, name: str) -> AttributeDef | None:
@@ -210,6 +227,9 @@ class OrgConfig:
     friendly_name: str
     lcid: int
     currency: str
+    # The name in the org's URL ("contoso" of contoso.crm4.dynamics.com); the unique name (name)
+    # often differs in real orgs (RetrieveCurrentOrganization returns both).
+    url_name: str = ""
 
     @property
     def organization_id(self) -> str:
@@ -284,6 +304,8 @@ class OrgState:
     rows: dict[str, dict[str, dict[str, Any]]]
     field_profiles: dict[str, list[FieldPermission]]
     version_counter: int = 1_000_000
+    # Solution packages imported so far, oldest first (what the demo CRM page lays out).
+    imported: list[Any] = field(default_factory=list)
     # Bumped on every schema change (compose-http-requests-handle-errors: globalmetadataversion
     # "changes on any schema change").
     metadata_version: int = 5_000_000
@@ -308,10 +330,20 @@ class OrgState:
         return next((u for u in self.users.values() if u.application_id == app_id), None)
 
     def snapshot(self) -> tuple[dict[str, dict[str, dict[str, Any]]], int]:
-        return copy.deepcopy(self.rows), self.version_counter
+        # Row values are immutable (str, int, Decimal, date, frozen Lookup), so copying each row
+        # dict is a full copy — and fast enough for UpdateMultiple over 10,000 rows.
+        return self._copy_rows(self.rows), self.version_counter
 
     def restore(self, snapshot: tuple[dict[str, dict[str, dict[str, Any]]], int]) -> None:
-        self.rows, self.version_counter = copy.deepcopy(snapshot[0]), snapshot[1]
+        self.rows, self.version_counter = self._copy_rows(snapshot[0]), snapshot[1]
+
+    @staticmethod
+    def _copy_rows(
+        rows: dict[str, dict[str, dict[str, Any]]],
+    ) -> dict[str, dict[str, dict[str, Any]]]:
+        return {
+            table: {rid: dict(row) for rid, row in by_id.items()} for table, by_id in rows.items()
+        }
 
     def primary_name(self, entity: str, record_id: str) -> str | None:
         row = self.rows.get(entity, {}).get(record_id)

@@ -268,6 +268,13 @@ def render_row(
         out[name] = json_value(value)
     # "The primary key is always returned" (select-columns.md).
     out[entity.primary_id] = row[entity.primary_id]
+    _expand_into(ctx, entity, row, expand, out)
+    return out
+
+
+def _expand_into(
+    ctx: Ctx, entity: EntityDef, row: dict[str, Any], expand: list[ExpandItem], out: dict[str, Any]
+) -> None:
     for item in expand:
         if item.navigation in entity.collections:
             out[item.navigation] = _expand_collection(ctx, entity, row, item)
@@ -285,7 +292,6 @@ def render_row(
         out[item.navigation] = render_row(
             ctx, target, related, select=item.select, expand=item.expand
         )
-    return out
 
 
 def _expand_collection(

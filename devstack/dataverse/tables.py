@@ -25,7 +25,7 @@ from devstack.dataverse.model import (
 # --- fixed table definitions --------------------------------------------------------------------
 
 
-def _attr(entity: str, name: str, kind: str, en: str, de: str, **kw: Any) -> AttributeDef:
+def attr_def(entity: str, name: str, kind: str, en: str, de: str, **kw: Any) -> AttributeDef:
     return AttributeDef(
         logical_name=name,
         attribute_type=kind,
@@ -34,6 +34,30 @@ def _attr(entity: str, name: str, kind: str, en: str, de: str, **kw: Any) -> Att
         entity=entity,
         **kw,
     )
+
+
+def _relationships(account: EntityDef, contact: EntityDef) -> None:
+    # One-to-many relationships, expandable from the "one" side by their documented names
+    # (account and contact entity references, "One-to-Many relationships").
+    account.collections = {
+        "opportunity_parent_account": CollectionNav(
+            "opportunity_parent_account", "opportunity", "parentaccountid"
+        ),
+        "opportunity_customer_accounts": CollectionNav(
+            "opportunity_customer_accounts", "opportunity", "customerid"
+        ),
+        "contact_customer_accounts": CollectionNav(
+            "contact_customer_accounts", "contact", "parentcustomerid"
+        ),
+    }
+    contact.collections = {
+        "opportunity_parent_contact": CollectionNav(
+            "opportunity_parent_contact", "opportunity", "parentcontactid"
+        ),
+        "opportunity_customer_contacts": CollectionNav(
+            "opportunity_customer_contacts", "opportunity", "customerid"
+        ),
+    }
 
 
 def fixed_entities() -> dict[str, EntityDef]:
@@ -47,7 +71,7 @@ def fixed_entities() -> dict[str, EntityDef]:
         ownership="UserOwned",
         labels={"en": "Account", "de": "Firma"},
         attributes={
-            "accountid": _attr(
+            "accountid": attr_def(
                 "account",
                 "accountid",
                 "Uniqueidentifier",
@@ -56,7 +80,7 @@ def fixed_entities() -> dict[str, EntityDef]:
                 is_valid_for_update=False,
                 required_level="SystemRequired",
             ),
-            "name": _attr(
+            "name": attr_def(
                 "account", "name", "String", "Account Name", "Firmenname", max_length=160
             ),
         },
@@ -71,7 +95,7 @@ def fixed_entities() -> dict[str, EntityDef]:
         ownership="UserOwned",
         labels={"en": "Contact", "de": "Kontakt"},
         attributes={
-            "contactid": _attr(
+            "contactid": attr_def(
                 "contact",
                 "contactid",
                 "Uniqueidentifier",
@@ -80,7 +104,7 @@ def fixed_entities() -> dict[str, EntityDef]:
                 is_valid_for_update=False,
                 required_level="SystemRequired",
             ),
-            "fullname": _attr(
+            "fullname": attr_def(
                 "contact",
                 "fullname",
                 "String",
@@ -89,7 +113,7 @@ def fixed_entities() -> dict[str, EntityDef]:
                 is_valid_for_update=False,
                 max_length=160,
             ),
-            "parentcustomerid": _attr(
+            "parentcustomerid": attr_def(
                 "contact",
                 "parentcustomerid",
                 "Customer",
@@ -117,7 +141,7 @@ def fixed_entities() -> dict[str, EntityDef]:
         ownership="BusinessOwned",
         labels={"en": "User", "de": "Benutzer"},
         attributes={
-            "systemuserid": _attr(
+            "systemuserid": attr_def(
                 "systemuser",
                 "systemuserid",
                 "Uniqueidentifier",
@@ -126,7 +150,7 @@ def fixed_entities() -> dict[str, EntityDef]:
                 is_valid_for_update=False,
                 required_level="SystemRequired",
             ),
-            "fullname": _attr(
+            "fullname": attr_def(
                 "systemuser",
                 "fullname",
                 "String",
@@ -135,7 +159,7 @@ def fixed_entities() -> dict[str, EntityDef]:
                 is_valid_for_update=False,
                 max_length=200,
             ),
-            "azureactivedirectoryobjectid": _attr(
+            "azureactivedirectoryobjectid": attr_def(
                 "systemuser",
                 "azureactivedirectoryobjectid",
                 "Uniqueidentifier",
@@ -143,13 +167,13 @@ def fixed_entities() -> dict[str, EntityDef]:
                 "Azure AD-Objekt-ID",
                 is_valid_for_update=False,
             ),
-            "applicationid": _attr(
+            "applicationid": attr_def(
                 "systemuser", "applicationid", "Uniqueidentifier", "Application ID", "Anwendungs-ID"
             ),
-            "isdisabled": _attr(
+            "isdisabled": attr_def(
                 "systemuser", "isdisabled", "Boolean", "Status", "Status", is_valid_for_update=False
             ),
-            "businessunitid": _attr(
+            "businessunitid": attr_def(
                 "systemuser",
                 "businessunitid",
                 "Lookup",
@@ -169,7 +193,7 @@ def fixed_entities() -> dict[str, EntityDef]:
         ownership="OrganizationOwned",
         labels={"en": "Currency", "de": "Währung"},
         attributes={
-            "transactioncurrencyid": _attr(
+            "transactioncurrencyid": attr_def(
                 "transactioncurrency",
                 "transactioncurrencyid",
                 "Uniqueidentifier",
@@ -177,7 +201,7 @@ def fixed_entities() -> dict[str, EntityDef]:
                 "Währung",
                 is_valid_for_update=False,
             ),
-            "currencyname": _attr(
+            "currencyname": attr_def(
                 "transactioncurrency",
                 "currencyname",
                 "String",
@@ -185,7 +209,7 @@ def fixed_entities() -> dict[str, EntityDef]:
                 "Währungsname",
                 max_length=100,
             ),
-            "isocurrencycode": _attr(
+            "isocurrencycode": attr_def(
                 "transactioncurrency",
                 "isocurrencycode",
                 "String",
@@ -210,7 +234,7 @@ def fixed_entities() -> dict[str, EntityDef]:
         ownership="OrganizationOwned",
         labels={"en": "Predictive Score", "de": "Prädiktive Bewertung"},
         attributes={
-            "msdyn_predictivescoreid": _attr(
+            "msdyn_predictivescoreid": attr_def(
                 score,
                 "msdyn_predictivescoreid",
                 "Uniqueidentifier",
@@ -218,8 +242,8 @@ def fixed_entities() -> dict[str, EntityDef]:
                 "Prädiktive Bewertung",
                 is_valid_for_update=False,
             ),
-            "msdyn_name": _attr(score, "msdyn_name", "String", "Name", "Name", max_length=100),
-            "msdyn_score": _attr(
+            "msdyn_name": attr_def(score, "msdyn_name", "String", "Name", "Name", max_length=100),
+            "msdyn_score": attr_def(
                 score,
                 "msdyn_score",
                 "Integer",
@@ -228,7 +252,7 @@ def fixed_entities() -> dict[str, EntityDef]:
                 min_value=Decimal(0),
                 max_value=Decimal(100),
             ),
-            "msdyn_scoretrend": _attr(
+            "msdyn_scoretrend": attr_def(
                 score,
                 "msdyn_scoretrend",
                 "Picklist",
@@ -241,8 +265,10 @@ def fixed_entities() -> dict[str, EntityDef]:
                     OptionDef(3, {"en": "Not enough info", "de": "Nicht genügend Informationen"}),
                 ],
             ),
-            "msdyn_grade": _attr(score, "msdyn_grade", "String", "Grade", "Note", max_length=100),
-            "msdyn_entityid": _attr(
+            "msdyn_grade": attr_def(
+                score, "msdyn_grade", "String", "Grade", "Note", max_length=100
+            ),
+            "msdyn_entityid": attr_def(
                 score,
                 "msdyn_entityid",
                 "String",
@@ -251,7 +277,7 @@ def fixed_entities() -> dict[str, EntityDef]:
                 max_length=100,
                 required_level="ApplicationRequired",
             ),
-            "msdyn_entitytype": _attr(
+            "msdyn_entitytype": attr_def(
                 score,
                 "msdyn_entitytype",
                 "String",
@@ -260,10 +286,10 @@ def fixed_entities() -> dict[str, EntityDef]:
                 max_length=100,
                 required_level="ApplicationRequired",
             ),
-            "msdyn_scoredon": _attr(
+            "msdyn_scoredon": attr_def(
                 score, "msdyn_scoredon", "DateTime", "Scored on", "Bewertet am"
             ),
-            "msdyn_scorereasons": _attr(
+            "msdyn_scorereasons": attr_def(
                 score,
                 "msdyn_scorereasons",
                 "Memo",
@@ -274,27 +300,7 @@ def fixed_entities() -> dict[str, EntityDef]:
         },
         alternate_keys=[("msdyn_entityid", "msdyn_entitytype")],
     )
-    # One-to-many relationships, expandable from the "one" side by their documented names
-    # (account and contact entity references, "One-to-Many relationships").
-    account.collections = {
-        "opportunity_parent_account": CollectionNav(
-            "opportunity_parent_account", "opportunity", "parentaccountid"
-        ),
-        "opportunity_customer_accounts": CollectionNav(
-            "opportunity_customer_accounts", "opportunity", "customerid"
-        ),
-        "contact_customer_accounts": CollectionNav(
-            "contact_customer_accounts", "contact", "parentcustomerid"
-        ),
-    }
-    contact.collections = {
-        "opportunity_parent_contact": CollectionNav(
-            "opportunity_parent_contact", "opportunity", "parentcontactid"
-        ),
-        "opportunity_customer_contacts": CollectionNav(
-            "opportunity_customer_contacts", "opportunity", "customerid"
-        ),
-    }
+    _relationships(account, contact)
     return {e.logical_name: e for e in (account, contact, systemuser, currency, predictive)}
 
 
@@ -306,7 +312,7 @@ def opportunity_from_seed(metadata: dict[str, Any]) -> EntityDef:
     # _transactioncurrencyid_value"); the seed's metadata does not list it, so it is added here.
     attributes.setdefault(
         "transactioncurrencyid",
-        _attr(
+        attr_def(
             "opportunity",
             "transactioncurrencyid",
             "Lookup",
@@ -328,7 +334,12 @@ def opportunity_from_seed(metadata: dict[str, Any]) -> EntityDef:
             "transactioncurrencyid", "transactioncurrencyid", "transactioncurrency"
         ),
     }
+    # Opportunity_Tasks: the tasks regarding the opportunity (one-to-many, expandable).
+    collections = {
+        "Opportunity_Tasks": CollectionNav("Opportunity_Tasks", "task", "regardingobjectid")
+    }
     return EntityDef(
+        collections=collections,
         logical_name="opportunity",
         entity_set=metadata.get("EntitySetName", "opportunities"),
         schema_name="Opportunity",

@@ -75,6 +75,7 @@ class WriteMixin(QueryMixin):
         require(self.state, self.principal, entity, "Create")
         changes = changes_mod.parse_changes(ctx, entity, body, creating=True)
         changes.update(key_values or {})
+        changes_mod.check_links(ctx, entity, body, changes)
         changes_mod.check_field_security(ctx, entity, changes, creating=True)
         row = changes_mod.new_row(ctx, entity, changes, record_id)
         rid = row[entity.primary_id]
@@ -131,6 +132,7 @@ class WriteMixin(QueryMixin):
             )
         changes = changes_mod.parse_changes(ctx, entity, body, creating=False)
         changes_mod.check_field_security(ctx, entity, changes, creating=False)
+        changes_mod.check_links(ctx, entity, body, changes)
         if entity.logical_name == "opportunity":
             changes_mod.check_opportunity_state(ctx, row, changes)
         changes_mod.apply_changes(ctx, entity, row, changes)

@@ -140,7 +140,8 @@
   });
 
   // --- tabs ----------------------------------------------------------------------------------------
-  var tabs = [doc.getElementById("tab-summary"), doc.getElementById("tab-cockpit")];
+  // The Cockpit tab and command exist only when the form has them (from a solution).
+  var tabs = [doc.getElementById("tab-summary"), doc.getElementById("tab-cockpit")].filter(Boolean);
 
   function ensureCockpitFrame() {
     var panel = doc.getElementById("panel-cockpit");
@@ -178,10 +179,13 @@
   });
 
   // --- command bar ----------------------------------------------------------------------------------
-  doc.getElementById("open-cockpit").addEventListener("click", function () {
-    // The modern command: Run JavaScript, Cockpit.Command.openCockpit(PrimaryControl, "<url>").
-    root.Cockpit.Command.openCockpit(form.formContext, config.cockpitUrl);
-  });
+  var openCockpit = doc.getElementById("open-cockpit");
+  if (openCockpit) {
+    openCockpit.addEventListener("click", function () {
+      // The modern command: Run JavaScript, Cockpit.Command.openCockpit(PrimaryControl, "<url>").
+      root.Cockpit.Command.openCockpit(form.formContext, config.cockpitUrl);
+    });
+  }
   doc.getElementById("cmd-refresh").addEventListener("click", function () {
     form.formContext.data.refresh(false);
   });
@@ -194,7 +198,9 @@
   });
 
   // --- form OnLoad: the registered handler ---------------------------------------------------------
-  root.Cockpit.Form.onLoad(form.executionContext, config.cockpitUrl);
+  if (root.Cockpit && root.Cockpit.Form) {
+    root.Cockpit.Form.onLoad(form.executionContext, config.cockpitUrl);
+  }
 
   root.CrmDemo = {
     config: config,

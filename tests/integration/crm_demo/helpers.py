@@ -19,6 +19,7 @@ def demo_process(
     cockpit_url: str,
     log_path: Path,
     org_lcid: int = 1033,
+    from_solution: bool = False,
 ) -> ManagedProcess:
     """The demo page exactly as the stack runner starts it."""
     return crm_demo_process(
@@ -28,6 +29,7 @@ def demo_process(
         cockpit_url=cockpit_url,
         log_path=log_path,
         org_lcid=org_lcid,
+        from_solution=from_solution,
     )
 
 
