@@ -20,7 +20,7 @@ deployments that share an azd environment name in one tenant get two registratio
 credentials instead of re-pointing each other's.
 
 No client secret or certificate is ever added: the app proves itself with the managed identity's
-token (shared/adapters/entra_credentials.py). Every step is idempotent, so re-running ``azd up``
+token (shared/adapters/entra/credentials.py). Every step is idempotent, so re-running ``azd up``
 converges instead of duplicating.
 """
 

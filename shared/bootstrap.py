@@ -311,7 +311,7 @@ def _sync_closer(fn: Any) -> Any:
 
 
 def _client_credential(settings: Settings) -> str | dict[str, Any]:
-    from shared.adapters.entra_credentials import msal_client_credential
+    from shared.adapters.entra.credentials import msal_client_credential
 
     return msal_client_credential(
         mode=settings.client_credential_mode,

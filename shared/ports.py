@@ -194,10 +194,6 @@ class IdentityProvider(Protocol):
         skips cached access tokens (the resource refused one)."""
         ...
 
-    def merge_caches(self, old: str, new: str) -> str:
-        """Combine two serialised token caches of one user (the format is the provider's)."""
-        ...
-
     async def acquire_on_behalf_of(
         self, *, assertion: str, tenant_id: str, scopes: Sequence[str]
     ) -> TokenResult: ...

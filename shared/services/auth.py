@@ -228,15 +228,16 @@ class AuthService:
         )
 
     async def _save_login_cache(self, tenant_id: str, object_id: str, fresh: str) -> None:
-        # The user may be signed in elsewhere too: merge, so their other sessions keep working.
+        """A new sign-in *replaces* the user's token cache: whatever made the old tokens fail
+        (revoked, expired, refused by Dataverse) must not survive the sign-in meant to fix it.
+        The user's other sessions use the new refresh token from now on."""
         for _ in range(3):
             existing = await self._caches.get(tenant_id=tenant_id, object_id=object_id)
-            merged = self._identity.merge_caches(existing[0], fresh) if existing else fresh
             try:
                 await self._caches.put(
                     tenant_id=tenant_id,
                     object_id=object_id,
-                    cache=merged,
+                    cache=fresh,
                     etag=existing[1] if existing else None,
                 )
                 return

@@ -4,7 +4,6 @@ real adapters against Azurite and the simulators)."""
 from __future__ import annotations
 
 import copy
-import json
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -162,12 +161,6 @@ class FakeIdentity:
     async def acquire_for_app(self, *, tenant_id: str, scopes: Sequence[str]) -> TokenResult:
         self.calls.append("app")
         return TokenResult(access_token="app-token", expires_at=9e9)
-
-    def merge_caches(self, old: str, new: str) -> str:
-        merged = json.loads(old)
-        for section, entries in json.loads(new).items():
-            merged.setdefault(section, {}).update(entries)
-        return json.dumps(merged)
 
 
 class FakeProjects:

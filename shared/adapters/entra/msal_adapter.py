@@ -10,7 +10,6 @@ by the whole worker, so building an application costs no network round trip afte
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -251,22 +250,6 @@ class MsalIdentityProvider:
             )
 
         return await self._run(run)
-
-    @staticmethod
-    def merge_caches(old: str, new: str) -> str:
-        """Union of two serialised MSAL caches (sections of keyed entries); the newer entry wins.
-        A user signed in on two devices keeps both sessions' refresh tokens."""
-        try:
-            merged: dict[str, Any] = json.loads(old)
-            fresh: dict[str, Any] = json.loads(new)
-        except ValueError:
-            return new
-        for section, entries in fresh.items():
-            if isinstance(entries, dict) and isinstance(merged.get(section), dict):
-                merged[section].update(entries)
-            else:
-                merged[section] = entries
-        return json.dumps(merged)
 
     def close(self) -> None:
         self._http.close()

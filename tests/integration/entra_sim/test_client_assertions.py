@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-from shared.adapters.entra_credentials import msal_client_credential
+from shared.adapters.entra.credentials import msal_client_credential
 from tests.integration.entra_sim.conftest import IDENTITY_HEADER
 from tests.integration.entra_sim.helpers import (
     COCKPIT_ID,

@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
 from devstack.process import ManagedProcess, free_port
-from shared.adapters.entra_credentials import (
+from shared.adapters.entra.credentials import (
     TOKEN_EXCHANGE_AUDIENCE,
     CredentialConfigurationError,
     ManagedIdentityAssertion,

@@ -7,7 +7,6 @@ from datetime import timedelta
 
 import pytest
 
-from shared.adapters.entra.msal_adapter import MsalIdentityProvider
 from shared.domain.errors import Forbidden, InvalidInput, NotSignedIn, ReauthRequired, SignInFailed
 from shared.domain.identity import LoginResult, Principal, hash_secret
 from shared.domain.orgs import CrmOrg
@@ -124,20 +123,17 @@ async def test_entra_errors_become_sign_in_failed_without_redeeming() -> None:
     assert info.value.error == "access_denied" and "finish_login" not in identity.calls
 
 
-async def test_a_second_sign_in_merges_token_caches() -> None:
+async def test_a_new_sign_in_replaces_the_token_cache() -> None:
+    """Signing in again is how a rep fixes failing tokens: nothing of the old cache survives."""
     identity = FakeIdentity(
-        login=login_as(CONTOSO, cache='{"AccessToken": {"a": 1}, "RefreshToken": {"r1": 1}}')
+        login=login_as(CONTOSO, cache='{"AccessToken": {"stale": 1}, "RefreshToken": {"r1": 1}}')
     )
     auth, _, caches, flows = service(identity)
     await start_and_complete(auth, flows)
     identity.login = login_as(CONTOSO, cache='{"AccessToken": {"b": 2}, "RefreshToken": {"r2": 2}}')
     await start_and_complete(auth, flows)
-    merged = json.loads(caches.rows[(CONTOSO, "o1")][0])
-    assert merged == {"AccessToken": {"a": 1, "b": 2}, "RefreshToken": {"r1": 1, "r2": 2}}
-
-
-def test_merge_caches_tolerates_garbage() -> None:
-    assert MsalIdentityProvider.merge_caches("not json", '{"x": {}}') == '{"x": {}}'
+    stored = json.loads(caches.rows[(CONTOSO, "o1")][0])
+    assert stored == {"AccessToken": {"b": 2}, "RefreshToken": {"r2": 2}}
 
 
 async def test_the_binding_is_chosen_by_the_server_per_sign_in() -> None:
