@@ -14,12 +14,21 @@ from decimal import Decimal
 from shared.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from shared.domain.evaluations import Evaluation, WritebackOutcome, WritebackStatus
 from shared.domain.identity import Principal
+from shared.domain.my_projects import MyProject
 from shared.domain.orgs import CrmOrg
 from shared.domain.projects import Project, ProjectKey
-from shared.domain.scoring import Score, evaluate
+from shared.domain.scoring import Score, Trend, evaluate, trend
 from shared.domain.solutions import Solution
-from shared.ports import Clock, EvaluationStore, ProjectStore, SolutionStore
+from shared.ports import (
+    Clock,
+    EvaluationStore,
+    MyProjectsStore,
+    OrgSettingsStore,
+    ProjectStore,
+    SolutionStore,
+)
 from shared.services.access import AccessPolicy
+from shared.services.predictive import PredictiveScoreService, PublishOutcome
 from shared.services.projects import project_key
 from shared.services.writeback import WritebackService, new_evaluation_id
 
@@ -30,6 +39,9 @@ class EvaluationResult:
     score: Score
     solution: Solution  # the version it was scored against (for the explanation)
     previous: Decimal | None
+    trend: Trend = "new"  # against the previous evaluation
+    # Dynamics' score widget: None when the org does not publish there.
+    predictive: PublishOutcome | None = None
 
 
 class QualificationService:
@@ -43,6 +55,9 @@ class QualificationService:
         writeback: WritebackService,
         clock: Clock,
         admin_role: str,
+        org_settings: OrgSettingsStore,
+        my_projects: MyProjectsStore,
+        predictive: PredictiveScoreService,
     ) -> None:
         self._access = access
         self._projects = projects
@@ -51,6 +66,9 @@ class QualificationService:
         self._writeback = writeback
         self._clock = clock
         self._admin_role = admin_role
+        self._org_settings = org_settings
+        self._my_projects = my_projects
+        self._predictive = predictive
 
     # --- solutions -------------------------------------------------------------------------------
     async def available_solutions(self, *, principal: Principal) -> list[Solution]:
@@ -131,11 +149,34 @@ class QualificationService:
         delivered = await self._writeback.deliver(
             principal=principal, org=org, key=key, evaluation=stored, item=item
         )
+        before = previous[0].probability if previous else None
+        direction = trend(before, score.probability)
+        await self._my_projects.record(
+            MyProject(
+                key=key,
+                user=principal.object_id,
+                name=project.name,
+                created=False,
+                evaluated=True,
+                last_activity=stored.evaluated_at,
+            )
+        )
+        published = None
+        if (await self._org_settings.get(tenant_id=key.tenant_id, org=key.org)).predictive_score:
+            published = await self._predictive.publish(
+                org=org,
+                opportunity_id=key.opportunity_id,
+                probability=score.probability,
+                trend=direction,
+                solution=solution,
+            )
         return EvaluationResult(
             evaluation=delivered,
             solution=solution,
             score=score,
-            previous=previous[0].probability if previous else None,
+            previous=before,
+            trend=direction,
+            predictive=published,
         )
 
     async def write_again(

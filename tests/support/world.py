@@ -19,6 +19,7 @@ from tests.support.fakes import (
     FakeEvaluations,
     FakeFlows,
     FakeIdentity,
+    FakeMyProjects,
     FakeOrgSettings,
     FakeOutbox,
     FakeProjects,
@@ -74,6 +75,7 @@ class World:
         self.settings = FakeOrgSettings()
         self.solutions = FakeSolutions()
         self.identity = FakeIdentity()
+        self.my_projects = FakeMyProjects()
         self.caches = FakeCaches()
         for user in {"rep", "admin", *users}:
             self.caches.rows[(CONTOSO, user)] = ("{}", f"etag-{user}")
@@ -90,6 +92,7 @@ class World:
             sessions=FakeSessions(),
             login_flows=FakeFlows(),
             token_caches=self.caches,
+            my_projects=self.my_projects,
         )
 
     def pass_time(self, **kwargs: float) -> None:
