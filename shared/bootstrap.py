@@ -300,6 +300,8 @@ class Container:
             org_settings=self.org_settings,
             my_projects=self.my_projects,
             predictive=self.predictive,
+            crm=self.crm,
+            callers=self.auth,
         )
 
     @cached_property

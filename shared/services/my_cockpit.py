@@ -39,6 +39,7 @@ class MyRow:
     latest: Evaluation | None
     previous: Evaluation | None
     solution: Solution | None  # the version the latest evaluation used (for its grade)
+    org_url: str
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,7 @@ class MyCockpitService:
                     latest=latest,
                     previous=history[1] if len(history) > 1 else None,
                     solution=await self._solution(principal, latest, known),
+                    org_url=org.url,
                 )
             )
         return MyPage(

@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
-from shared.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from shared.domain.crm import FieldInfo
+from shared.domain.errors import CockpitError, Conflict, Forbidden, InvalidInput, NotFound
 from shared.domain.evaluations import Evaluation, WritebackOutcome, WritebackStatus
 from shared.domain.identity import Principal
 from shared.domain.my_projects import MyProject
@@ -21,6 +22,8 @@ from shared.domain.scoring import Score, Trend, evaluate, trend
 from shared.domain.solutions import Solution
 from shared.ports import (
     Clock,
+    CrmCallers,
+    CrmGateway,
     EvaluationStore,
     MyProjectsStore,
     OrgSettingsStore,
@@ -58,7 +61,11 @@ class QualificationService:
         org_settings: OrgSettingsStore,
         my_projects: MyProjectsStore,
         predictive: PredictiveScoreService,
+        crm: CrmGateway,
+        callers: CrmCallers,
     ) -> None:
+        self._crm = crm
+        self._callers = callers
         self._access = access
         self._projects = projects
         self._evaluations = evaluations
@@ -191,6 +198,17 @@ class QualificationService:
         return await self._writeback.deliver(
             principal=principal, org=org, key=key, evaluation=history[0], item=item
         )
+
+    async def target_info(self, *, principal: Principal, org: CrmOrg) -> FieldInfo | None:
+        """The target column's metadata for naming it (the gateway's cache, warm after a
+        write-back: no request then); None when Dynamics cannot say."""
+        settings = await self._org_settings.get(tenant_id=principal.tenant_id, org=org.name)
+        try:
+            return await self._crm.field_info(
+                org=org, field=settings.target_field, caller=self._callers.caller(principal, org)
+            )
+        except CockpitError:
+            return None
 
     async def _writable_project(
         self, principal: Principal, org: CrmOrg, opportunity_id: str
