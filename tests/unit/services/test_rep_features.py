@@ -5,6 +5,7 @@ Dynamics' predictive score (optional, as the app, skipped without the table), co
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Literal
 
 import pytest
 
@@ -46,10 +47,17 @@ async def evaluate(world: World, opp: str = OPP, user: str = "rep", level: int =
     )
 
 
-async def my_page(world: World, user: str = "rep", **kwargs):
-    values = {"page": 1, "sort": "activity", "descending": True}
-    values.update(kwargs)
-    return await world.container.my_cockpit.page(principal=rep(user), org=ORG, **values)
+async def my_page(
+    world: World,
+    user: str = "rep",
+    *,
+    page: int = 1,
+    sort: Literal["activity", "name"] = "activity",
+    descending: bool = True,
+):
+    return await world.container.my_cockpit.page(
+        principal=rep(user), org=ORG, page=page, sort=sort, descending=descending
+    )
 
 
 # --- My cockpit ---------------------------------------------------------------------------------
