@@ -34,6 +34,7 @@ class MyQuery(BaseModel):
     page: Annotated[int, Field(ge=1, le=10_000)] = 1
     sort: Literal["activity", "name"] = "activity"
     order: Literal["asc", "desc"] = "desc"
+    lang: Literal["en", "de"] | None = None  # the page's language (read by request_lang)
 
 
 async def _page(
