@@ -158,6 +158,8 @@
     }
     if (!response.ok) return;
     const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+    // Keyboard users keep their place: focus returns to the element of the same id.
+    const focusedId = document.activeElement ? document.activeElement.id : "";
     fresh.querySelectorAll("[data-live]").forEach(function (incoming) {
       const current = document.getElementById(incoming.id);
       if (current) {
@@ -168,6 +170,8 @@
       }
     });
     formatTimes(document);
+    const again = focusedId ? document.getElementById(focusedId) : null;
+    if (again && document.activeElement !== again) again.focus({ preventScroll: true });
   }
 
   function updateProgress(form) {

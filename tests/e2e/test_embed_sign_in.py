@@ -124,6 +124,15 @@ def test_a_tab_whose_site_holds_the_grant_signs_in_with_no_click(
     top.close()
 
     activations: list[str] = []
+    statuses: list[str] = []
+    page.on(
+        "request",
+        lambda r: (
+            statuses.append(str(r.all_headers().get("sec-fetch-storage-access")))
+            if urlsplit(r.url).path.startswith("/embed")
+            else None
+        ),
+    )
     page.on(
         "response",
         lambda r: (
@@ -142,9 +151,11 @@ def test_a_tab_whose_site_holds_the_grant_signs_in_with_no_click(
     assert len(session.context.pages) == pages_before
     assert control.authorize_pages() == 1
     assert watch.adoptions == 0
-    # The project page keeps access for its own requests. (Whether Chromium needed the server's
-    # "retry" first or activated the grant for the navigation itself, the answer to an inactive
-    # grant is tested over HTTP in tests/integration/test_rep_features.py.)
+    # The frame's first request came with the grant inactive; the server's "retry" (asserted over
+    # HTTP in tests/integration/test_rep_features.py) made Chromium send it again with the grant
+    # active, so the redirect to the project went out active, and the project page keeps access
+    # for its own requests.
+    assert statuses == ["inactive", "active"]
     assert activations == ["load"]
     # The session is copied into the Dynamics partition, as after the Storage Access API.
     cookies = session.cookies()

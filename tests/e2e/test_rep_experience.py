@@ -242,7 +242,8 @@ def test_a_keyboard_only_journey_with_visible_focus(checked: Session, app: App) 
     tab_to("el.id === 'evaluate'")
     top.keyboard.press("Enter")
     expect(top.locator("#summary")).to_have_attribute("data-evaluated", "true")
-    expect(top.locator("#summary")).to_be_focused()  # the result gets the focus
+    expect(top.locator("#history tbody tr")).to_have_count(1)  # the details were brought up to date
+    expect(top.locator("#summary")).to_be_focused()  # and the result keeps the focus
     tab_to("el.classList.contains('create-task')")  # next steps are reachable too
 
 
