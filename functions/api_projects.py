@@ -178,7 +178,10 @@ async def history(
     evaluations = await container.projects_service.history(
         principal=principal, org=org, opportunity_id=opportunity_id
     )
-    return history_view(evaluations, principal=principal, lang=lang)
+    names = await container.projects_service.evaluator_names(
+        principal=principal, org=org, history=evaluations
+    )
+    return history_view(evaluations, principal=principal, lang=lang, names=names)
 
 
 @router.post("/projects/{org}/{opportunity_id}/writeback", responses=_CHANGE)

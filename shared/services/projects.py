@@ -288,6 +288,20 @@ class ProjectService:
             raise NotFound("no project for this opportunity", code="project_not_found")
         return await self._evaluations.latest(key, limit=HISTORY_LIMIT)
 
+    async def evaluator_names(
+        self, *, principal: Principal, org: CrmOrg, history: list[Evaluation]
+    ) -> dict[str, str]:
+        """Colleagues' names for a history the caller was allowed to read (one query as the
+        caller, none when every evaluation is their own); empty when Dynamics cannot say."""
+        others = sorted({e.evaluator for e in history} - {principal.object_id})
+        if not others:
+            return {}
+        caller = self._callers.caller(principal, org, budget_seconds=self._budget)
+        try:
+            return await self._crm.user_names(org=org, object_ids=others, caller=caller)
+        except CockpitError:
+            return {}
+
     async def delete(self, *, principal: Principal, org: CrmOrg, opportunity_id: str) -> None:
         """Remove the project and its evaluations (write access required). The CRM field keeps
         whatever it holds: Dynamics owns that value."""

@@ -9,7 +9,7 @@ import re
 from typing import Any
 
 import pytest
-from playwright.sync_api import Frame, Page, expect
+from playwright.sync_api import Frame, FrameLocator, Page, expect
 
 from functions.messages import MESSAGES
 from shared.domain.solutions import builtin_solutions
@@ -77,7 +77,7 @@ def check_page(surface: Page | Frame, *, lang: str | None = None) -> dict[str, A
 def axe(surface: Page | Frame) -> dict[str, Any]:
     """axe-core's serious and critical violations (loaded into every document by the context's
     init script, which the pages' Content-Security-Policy does not apply to)."""
-    result: dict[str, Any] = surface.evaluate(
+    result: list[dict[str, Any]] = surface.evaluate(
         "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
         ".filter(v => v.impact === 'serious' || v.impact === 'critical')"
         ".map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target)}))"
@@ -105,7 +105,7 @@ def sign_in_top(session: Session, app: App, *, userlcid: str = "1033", user: str
     return top
 
 
-def answer(surface: Page | Frame, answers: dict[str, str]) -> None:
+def answer(surface: Page | Frame | FrameLocator, answers: dict[str, str]) -> None:
     for criterion, option in answers.items():
         radio = f'input[type=radio][name="{criterion}"][value="{option}"]'
         surface.locator(f"label.option:has({radio})").click()
@@ -120,7 +120,7 @@ def save_and_wait(surface: Page | Frame) -> None:
     assert surface.evaluate("window.__noReload === true"), "the page reloaded"
 
 
-def assert_in_view(page: Page, surface: Page | Frame, width: int, height: int) -> None:
+def assert_in_view(surface: Page | Frame | FrameLocator, width: int, height: int) -> None:
     for selector in ("#summary-probability", "#summary-grade"):
         box = surface.locator(selector).bounding_box()
         assert box is not None, selector
@@ -139,7 +139,7 @@ def test_the_result_is_in_view_after_saving_at_1280(checked: Session, app: App) 
     answer(top, answers)
     save_and_wait(top)
     assert top.evaluate("window.scrollY") > 0  # the rep was at the bottom of the form
-    assert_in_view(top, top, 1280, 900)
+    assert_in_view(top, 1280, 900)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     top.screenshot(path=str(ARTIFACTS / "result-in-view-1280x900.png"))
     check_page(top, lang="en")
@@ -159,7 +159,7 @@ def test_the_result_is_in_view_in_the_800x600_tab(
     answer(frame, answers_at(B2B, 2))
     surface = cockpit_frame(page)
     save_and_wait(surface)
-    assert_in_view(page, frame, 800, 600)
+    assert_in_view(frame, 800, 600)
     iframe = page.locator('iframe[name="IFRAME_cockpit"]').bounding_box()
     box = frame.locator("#summary-probability").bounding_box()
     assert iframe is not None and box is not None and box["y"] >= iframe["y"]
