@@ -231,20 +231,7 @@ def sparkline(history: list[Evaluation], *, width: int = 240, height: int = 48) 
 def project_page_view(
     page: ProjectPage, *, principal: Principal, lang: Lang, is_admin: bool, embedded: bool = False
 ) -> ProjectPageOut:
-    o = page.opportunity
-    opportunity = None
-    if o is not None:
-        opportunity = OpportunityOut(
-            name=o.name,
-            account=o.account_name or o.customer_name,
-            owner=o.owner_name,
-            estimated_value=o.estimated_value_display,
-            estimated_close_date=o.estimated_close_date_display,
-            sales_stage=o.sales_stage_display or o.pipeline_phase,
-            status=o.status_display,
-            closed=o.state.closed,
-            probability=o.probability,
-        )
+    opportunity = _opportunity_out(page)
     latest = page.history[0] if page.history else None
     previous = page.history[1].probability if len(page.history) > 1 else None
     result = None
@@ -291,6 +278,23 @@ def project_page_view(
         chart=chart_view(page.history, lang=lang),
         closed_notice=_closed_notice(page, lang),
         crm_url=record_url(page.org.url, page.project.key.opportunity_id),
+    )
+
+
+def _opportunity_out(page: ProjectPage) -> OpportunityOut | None:
+    o = page.opportunity
+    if o is None:
+        return None
+    return OpportunityOut(
+        name=o.name,
+        account=o.account_name or o.customer_name,
+        owner=o.owner_name,
+        estimated_value=o.estimated_value_display,
+        estimated_close_date=o.estimated_close_date_display,
+        sales_stage=o.sales_stage_display or o.pipeline_phase,
+        status=o.status_display,
+        closed=o.state.closed,
+        probability=o.probability,
     )
 
 

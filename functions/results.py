@@ -247,7 +247,7 @@ def chart_view(
         height=height,
         polyline=" ".join(f"{p.x},{p.y}" for p in chart_points),
         points=chart_points,
-        x_ticks=x_ticks,
+        x_ticks=_x_ticks(chart_points, first, last, lang),
         y_ticks=y_ticks,
         summary=t(
             "chart_summary",
@@ -260,3 +260,15 @@ def chart_view(
             },
         ),
     )
+
+
+def _x_ticks(
+    points: list[ChartPointOut], first: datetime, last: datetime, lang: Lang
+) -> list[ChartTickOut]:
+    """The first and the last day (the last only when there is room between them)."""
+    ticks = [ChartTickOut(pos=points[0].x, label=fmt_date(first, lang), at=first.isoformat())]
+    if len(points) > 1 and points[-1].x - points[0].x > 60:
+        ticks.append(
+            ChartTickOut(pos=points[-1].x, label=fmt_date(last, lang), at=last.isoformat())
+        )
+    return ticks

@@ -158,25 +158,9 @@ class QualificationService:
         )
         before = previous[0].probability if previous else None
         direction = trend(before, score.probability)
-        await self._my_projects.record(
-            MyProject(
-                key=key,
-                user=principal.object_id,
-                name=project.name,
-                created=False,
-                evaluated=True,
-                last_activity=stored.evaluated_at,
-            )
+        published = await self._after_evaluation(
+            principal, org, project=project, evaluation=stored, solution=solution, trend=direction
         )
-        published = None
-        if (await self._org_settings.get(tenant_id=key.tenant_id, org=key.org)).predictive_score:
-            published = await self._predictive.publish(
-                org=org,
-                opportunity_id=key.opportunity_id,
-                probability=score.probability,
-                trend=direction,
-                solution=solution,
-            )
         return EvaluationResult(
             evaluation=delivered,
             solution=solution,
@@ -184,6 +168,40 @@ class QualificationService:
             previous=before,
             trend=direction,
             predictive=published,
+        )
+
+    async def _after_evaluation(
+        self,
+        principal: Principal,
+        org: CrmOrg,
+        *,
+        project: Project,
+        evaluation: Evaluation,
+        solution: Solution,
+        trend: Trend,
+    ) -> PublishOutcome | None:
+        """The evaluator's "My cockpit" entry, and Dynamics' score widget when the org wants it."""
+        key = project.key
+        await self._my_projects.record(
+            MyProject(
+                key=key,
+                user=principal.object_id,
+                name=project.name,
+                created=False,
+                evaluated=True,
+                last_activity=evaluation.evaluated_at,
+            )
+        )
+        if not (
+            await self._org_settings.get(tenant_id=key.tenant_id, org=key.org)
+        ).predictive_score:
+            return None
+        return await self._predictive.publish(
+            org=org,
+            opportunity_id=key.opportunity_id,
+            probability=evaluation.probability,
+            trend=trend,
+            solution=solution,
         )
 
     async def write_again(
