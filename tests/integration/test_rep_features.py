@@ -138,7 +138,9 @@ async def test_a_follow_up_task_is_created_as_the_rep_for_the_owner(
     assert created.status_code == 201, created.text
     task = await sims.dataverse("GET", f"records/tasks/{created.json()['task_id']}")
     assert task["subject"].startswith("Follow-up: ")
-    assert task["regardingobjectid"] == OPEN_ANNA  # in the opportunity's timeline
+    # Regarding the opportunity: in its timeline.
+    assert task["_regardingobjectid_value"] == OPEN_ANNA
+    assert task["regardingobjectid_type"] == "opportunity"
     assert task["_ownerid_value"] == SEED["dataverse"]["opportunities"][0]["_ownerid_value"]
 
 
