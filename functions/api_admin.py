@@ -13,7 +13,13 @@ from pydantic import BaseModel
 from functions.deps import Admin, ContainerDep, RequestLang
 from functions.errors import problem_responses
 from functions.presenters import admin_org_view
-from functions.schemas import AdminOrgOut, SettingsIn, SettingsOut, SolutionPublishedOut
+from functions.schemas import (
+    AdminOrgOut,
+    PredictiveSettingIn,
+    SettingsIn,
+    SettingsOut,
+    SolutionPublishedOut,
+)
 from shared.domain.solutions import Solution, parse_solution
 
 router = APIRouter(prefix="/api/admin", tags=["admin"])
@@ -80,6 +86,26 @@ async def put_settings(
         target_field=saved.target_field,
         closed_policy=saved.closed_policy.value,
         etag=saved.etag,
+        predictive_score=saved.predictive_score,
+    )
+
+
+@router.put(
+    "/orgs/{org}/predictive-score", responses=problem_responses(400, 401, 403, 409, 413, 503)
+)
+async def put_predictive_score(
+    container: ContainerDep, principal: Admin, org: str, body: PredictiveSettingIn
+) -> SettingsOut:
+    """Also publish every evaluation to Dynamics' predictive score table (or stop doing so)."""
+    saved = await container.predictive.configure(
+        admin=principal, org=container.orgs.resolve(principal, org), enabled=body.enabled
+    )
+    return SettingsOut(
+        org=saved.org,
+        target_field=saved.target_field,
+        closed_policy=saved.closed_policy.value,
+        etag=saved.etag,
+        predictive_score=saved.predictive_score,
     )
 
 

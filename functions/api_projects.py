@@ -20,6 +20,8 @@ from functions.deps import (
     Writer,
 )
 from functions.errors import problem_responses
+from functions.i18n import t, template
+from functions.messages import Lang
 from functions.presenters import (
     history_view,
     project_out,
@@ -27,18 +29,23 @@ from functions.presenters import (
     score_view,
     writeback_view,
 )
+from functions.results import summary_view
 from functions.schemas import (
     EvaluationIn,
     EvaluationOut,
+    FollowUpIn,
     HistoryRowOut,
     LaunchIn,
     ProjectOut,
     ProjectPageOut,
     SolutionChoiceIn,
+    TaskOut,
     WriteAgainOut,
 )
 from shared.domain.keys import parse_guid
 from shared.domain.solutions import Solution
+from shared.services.followups import FollowUpWording
+from shared.services.predictive import PublishOutcome
 
 router = APIRouter(prefix="/api", tags=["projects"])
 
@@ -120,15 +127,43 @@ async def evaluate(
         solution_version=body.solution_version,
     )
     solution = result.solution
+    target = await container.qualification.target_info(principal=principal, org=org)
+    writeback = writeback_view(
+        result.evaluation.writeback, lang=lang, embedded=embedded, target=target
+    )
     return EvaluationOut(
         evaluation_id=result.evaluation.evaluation_id,
         opportunity_id=opportunity_id,
         solution={"id": solution.id, "version": solution.version},
         answers=result.evaluation.answers,
         previous=str(result.previous) if result.previous is not None else None,
-        score=score_view(result.score, solution, lang=lang),
-        writeback=writeback_view(result.evaluation.writeback, lang=lang, embedded=embedded),
+        score=score_view(result.score, solution, lang=lang, previous=result.previous),
+        writeback=writeback,
+        summary=summary_view(
+            score=result.score,
+            solution=solution,
+            latest=result.evaluation,
+            previous=result.previous,
+            last_by=t("evaluator_you", lang),
+            writeback_status=writeback.status,
+            answered=result.score.answered,
+            total=result.score.total,
+            lang=lang,
+        ),
+        predictive=_predictive_text(
+            result.predictive, solution.grades.grade(result.score.probability), lang
+        ),
     )
+
+
+def _predictive_text(outcome: PublishOutcome | None, grade: str, lang: Lang) -> str | None:
+    if outcome is None:
+        return None
+    if outcome.status == "published":
+        return t("ps_published", lang, {"grade": grade})
+    if outcome.status == "no_table":
+        return t("ps_no_table", lang)
+    return t("ps_failed", lang, {"reason": t(outcome.code or "crm_error", lang)})
 
 
 @router.get("/projects/{org}/{opportunity_id}/evaluations", responses=_READ)
@@ -143,7 +178,10 @@ async def history(
     evaluations = await container.projects_service.history(
         principal=principal, org=org, opportunity_id=opportunity_id
     )
-    return history_view(evaluations, principal=principal, lang=lang)
+    names = await container.projects_service.evaluator_names(
+        principal=principal, org=org, history=evaluations
+    )
+    return history_view(evaluations, principal=principal, lang=lang, names=names)
 
 
 @router.post("/projects/{org}/{opportunity_id}/writeback", responses=_CHANGE)
@@ -159,8 +197,38 @@ async def write_again(
     evaluation = await container.qualification.write_again(
         principal=principal, org=org, opportunity_id=opportunity_id
     )
+    target = await container.qualification.target_info(principal=principal, org=org)
     return WriteAgainOut(
-        writeback=writeback_view(evaluation.writeback, lang=lang, embedded=embedded)
+        writeback=writeback_view(evaluation.writeback, lang=lang, embedded=embedded, target=target)
+    )
+
+
+@router.post("/projects/{org}/{opportunity_id}/tasks", status_code=201, responses=_CHANGE)
+async def create_follow_up(
+    container: ContainerDep,
+    principal: Writer,
+    org: Org,
+    opportunity_id: OpportunityId,
+    body: FollowUpIn,
+    lang: RequestLang,
+) -> TaskOut:
+    """Create a task in Dynamics for a criterion's next step: regarding the opportunity, for its
+    owner, as the caller (needs write access in Dynamics)."""
+    created = await container.followups.create_task(
+        principal=principal,
+        org=org,
+        opportunity_id=opportunity_id,
+        criterion_id=body.criterion_id,
+        wording=FollowUpWording(
+            subject=template("task_subject", lang),
+            description=template("task_description", lang),
+        ),
+    )
+    return TaskOut(
+        task_id=created.task_id,
+        subject=created.subject,
+        url=created.url,
+        message=t("task_created", lang, {"subject": created.subject}),
     )
 
 

@@ -21,6 +21,7 @@ from starlette.routing import Match
 
 from functions.i18n import t
 from functions.rendering import render, request_lang
+from functions.storage_access import ask_for_retry
 from shared.domain import errors as e
 from shared.observability import correlation_id
 
@@ -172,7 +173,7 @@ def embed_sign_in_page(request: Request, exc: e.CockpitError) -> Response:
     reason = t("reauth_required", lang) if reauth else None
     if stuck:
         reason = t("reauth_fresh", lang, {"detail": exc.detail[:120]})
-    return render(
+    response = render(
         request,
         "embed_signin.html",
         {
@@ -186,6 +187,9 @@ def embed_sign_in_page(request: Request, exc: e.CockpitError) -> Response:
         },
         status=200,
     )
+    if not reauth:  # a retry with the same session would only say "sign in again" again
+        ask_for_retry(request, response, request.app.state.settings.frame_ancestors)
+    return response
 
 
 async def _cockpit_error(request: Request, exc: Exception) -> Response:

@@ -12,13 +12,15 @@ from datetime import datetime
 from decimal import Decimal
 
 from babel import Locale
-from babel.dates import format_datetime, get_timezone
+from babel.dates import format_date, format_datetime, get_timezone
 from babel.numbers import format_decimal, format_percent
 
 from functions.messages import MESSAGES, Lang
 
 SUPPORTED: tuple[Lang, ...] = ("en", "de")
 _LOCALES: dict[Lang, str] = {"en": "en_US", "de": "de_DE"}
+# The LCID Dataverse labels a language with (LocalizedLabels[].LanguageCode).
+LCIDS: dict[Lang, int] = {"en": 1033, "de": 1031}
 
 
 def lang_from_lcid(lcid: str | None) -> Lang | None:
@@ -80,6 +82,12 @@ def t(key: str, lang: Lang, params: Mapping[str, object] | None = None) -> str:
     return text.format_map(_Blank(params or {})).strip()
 
 
+def template(key: str, lang: Lang) -> str:
+    """The text for ``key`` with its placeholders left in (for texts another layer fills in)."""
+    entry = MESSAGES.get(key) or MESSAGES["error"]
+    return entry.get(lang) or entry["en"]
+
+
 def fmt_number(value: object, lang: Lang) -> str:
     """A number as people in ``lang`` write it: 1,234,567.5 / 1.234.567,5 (no trailing zeros)."""
     number = value if isinstance(value, Decimal) else Decimal(str(value))
@@ -93,5 +101,12 @@ def fmt_percent(value: object, lang: Lang) -> str:
 
 
 def fmt_datetime(value: datetime, lang: Lang, *, tz: str = "UTC") -> str:
-    """A moment in the reader's time zone and their language's medium format."""
-    return format_datetime(value, "medium", tzinfo=get_timezone(tz), locale=_LOCALES[lang])
+    """A moment in the language's medium format, naming the zone. Pages render it inside
+    ``<time datetime=…>`` and the browser re-renders it in the reader's own zone (cockpit.js)."""
+    text = format_datetime(value, "medium", tzinfo=get_timezone(tz), locale=_LOCALES[lang])
+    return f"{text} {tz}"
+
+
+def fmt_date(value: datetime, lang: Lang, *, tz: str = "UTC") -> str:
+    """The day of a moment, short (an axis label): 11/22/26 / 22.11.26."""
+    return format_date(value.astimezone(get_timezone(tz)), "short", locale=_LOCALES[lang])

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from functions.messages_rep import REP_MESSAGES
+
 Lang = Literal["en", "de"]
 
 MESSAGES: dict[str, dict[Lang, str]] = {
@@ -129,13 +131,13 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     },
     "signed_in_title": {"en": "You are signed in", "de": "Sie sind angemeldet"},
     "signed_in_return": {
-        "en": "You can close this window and return to Dynamics 365. Click “Continue” in the cockpit tab.",
-        "de": "Sie können dieses Fenster schließen und zu Dynamics 365 zurückkehren. Klicken Sie im Cockpit-Tab auf „Weiter“.",
+        "en": "Click “Done” to close this window and continue in Dynamics 365.",
+        "de": "Klicken Sie auf „Fertig“, um dieses Fenster zu schließen und in Dynamics 365 weiterzuarbeiten.",
     },
     "close_window": {"en": "Done", "de": "Fertig"},
     "close_window_hint": {
-        "en": "Close this window and click “Continue” in the cockpit tab.",
-        "de": "Schließen Sie dieses Fenster und klicken Sie im Cockpit-Tab auf „Weiter“.",
+        "en": "Your browser keeps this window open: close it and click “Continue” in the cockpit tab.",
+        "de": "Ihr Browser lässt dieses Fenster offen: Schließen Sie es und klicken Sie im Cockpit-Tab auf „Weiter“.",
     },
     "record_not_saved": {
         "en": "Save the opportunity first: the cockpit opens for saved records only.",
@@ -213,9 +215,9 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "history_you": {"en": "you", "de": "Ihnen"},
     "history_colleague": {"en": "a colleague", "de": "einem Kollegen"},
     "history_model": {"en": "Model", "de": "Modell"},
-    "trend_up": {"en": "up", "de": "gestiegen"},
-    "trend_down": {"en": "down", "de": "gesunken"},
-    "trend_flat": {"en": "unchanged", "de": "unverändert"},
+    "trend_up": {"en": "improving", "de": "steigend"},
+    "trend_down": {"en": "declining", "de": "fallend"},
+    "trend_flat": {"en": "steady", "de": "gleichbleibend"},
     "trend_new": {"en": "first evaluation", "de": "erste Bewertung"},
     "writeback": {"en": "Dynamics 365", "de": "Dynamics 365"},
     "wb_written": {
@@ -298,18 +300,6 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     },
     "embed_sign_in_button": {"en": "Sign in", "de": "Anmelden"},
     "embed_continue": {"en": "Continue", "de": "Weiter"},
-    "embed_popup_hint": {
-        "en": "A sign-in window opened. When it says you are signed in, come back here and click “Continue”.",
-        "de": "Ein Anmeldefenster wurde geöffnet. Wenn es meldet, dass Sie angemeldet sind, kehren Sie hierher zurück und klicken Sie auf „Weiter“.",
-    },
-    "embed_blocked": {
-        "en": "Your browser does not let the cockpit use your sign-in inside Dynamics 365 (third-party storage is blocked or access was denied). Use “Open in new tab” instead.",
-        "de": "Ihr Browser erlaubt dem Cockpit nicht, Ihre Anmeldung innerhalb von Dynamics 365 zu nutzen (Speicher von Drittanbietern ist blockiert oder der Zugriff wurde verweigert). Nutzen Sie stattdessen „In neuem Tab öffnen“.",
-    },
-    "embed_still_signed_out": {
-        "en": "You are not signed in yet. Finish the sign-in in the other window, then click “Continue” again.",
-        "de": "Sie sind noch nicht angemeldet. Schließen Sie die Anmeldung im anderen Fenster ab und klicken Sie dann erneut auf „Weiter“.",
-    },
     # --- qualification --------------------------------------------------------------------------
     "invalid_solution": {
         "en": "The solution is not valid: {detail}",
@@ -410,3 +400,4 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "de": "Es gibt noch keine Bewertung, die geschrieben werden könnte.",
     },
 }
+MESSAGES.update(REP_MESSAGES)

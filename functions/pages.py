@@ -19,6 +19,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
+from functions.cookies import EMBED_COOKIE, SESSION_COOKIE, set_cookie
 from functions.deps import (
     Admin,
     ContainerDep,
@@ -31,6 +32,7 @@ from functions.deps import (
 from functions.i18n import negotiate
 from functions.presenters import admin_org_view, project_page_view
 from functions.rendering import render
+from functions.storage_access import keep_access, storage_access_active
 from shared.domain.errors import InvalidInput, NotSignedIn
 from shared.domain.keys import parse_guid
 
@@ -141,7 +143,17 @@ async def _project_page(
         frame_ancestors=container.settings.frame_ancestors,
         new_tab_url=f"/projects/{org.name}/{opportunity_id}?{urlencode({'lang': lang})}",
     )
-    return render(request, "project.html", context)
+    response = render(request, "project.html", context)
+    if embedded and storage_access_active(request):
+        # Signed in through the first-party cookie the browser sent on the person's grant: keep
+        # access for this document and copy the session into the partitioned cookie, as the
+        # Storage Access API path does (functions/auth.py, embed_session).
+        keep_access(response)
+        session_id = request.cookies.get(SESSION_COOKIE)
+        if session_id and principal.kind == "session":
+            max_age = container.auth.embed_copy_max_age(principal)
+            set_cookie(response, EMBED_COOKIE, session_id, max_age=max_age, partitioned=True)
+    return response
 
 
 @router.get("/projects/{org}/{opportunity_id}", response_class=HTMLResponse)
@@ -177,11 +189,23 @@ async def admin_page(
     request: Request, container: ContainerDep, principal: Admin, lang: RequestLang
 ) -> Response:
     orgs = []
+    predictive: dict[str, tuple[bool, bool | None]] = {}
     for org in container.orgs.of_tenant(principal.tenant_id):
         view = await container.admin.org_view(principal=principal, org=org)
         orgs.append(admin_org_view(view, org_name=org.name, org_url=org.url, lang=lang))
+        # The health warning: asked only when the option is on (one metadata request).
+        present = (
+            await container.predictive.table_present(principal=principal, org=org)
+            if view.settings.predictive_score
+            else None
+        )
+        predictive[org.name] = (view.settings.predictive_score, present)
     solutions = await container.qualification.available_solutions(principal=principal)
-    return render(request, "admin.html", {"orgs": orgs, "solutions": solutions})
+    return render(
+        request,
+        "admin.html",
+        {"orgs": orgs, "solutions": solutions, "predictive": predictive},
+    )
 
 
 @router.get("/", response_class=HTMLResponse)

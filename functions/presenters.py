@@ -6,8 +6,16 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from functions.i18n import fmt_datetime, fmt_number, fmt_percent, t
+from functions.i18n import LCIDS, fmt_number, fmt_percent, t
 from functions.messages import Lang
+from functions.results import (
+    chart_view,
+    evaluator_name,
+    factors,
+    history_rows,
+    next_steps,
+    summary_view,
+)
 from functions.schemas import (
     AdminOrgOut,
     ChoiceOut,
@@ -21,15 +29,17 @@ from functions.schemas import (
     ProjectPageOut,
     ScoreOut,
     SolutionOut,
+    SummaryOut,
     WritebackOut,
 )
+from shared.domain.crm import FieldInfo
 from shared.domain.evaluations import Evaluation, WritebackOutcome, WritebackStatus
 from shared.domain.identity import Principal
 from shared.domain.org_settings import DEFAULT_TARGET_FIELD
 from shared.domain.projects import Project
 from shared.domain.scoring import Score, trend
-from shared.domain.solutions import Solution
-from shared.domain.writeback import FieldCheck, effective_range
+from shared.domain.solutions import Solution, SolutionRef
+from shared.domain.writeback import ClosedPolicy, FieldCheck, effective_range
 from shared.services.admin import AdminOrgView
 from shared.services.projects import ProjectPage
 
@@ -66,6 +76,7 @@ def writeback_view(
     embedded: bool = False,
     crm_value: Decimal | None = None,
     may_change: bool | None = None,
+    target: FieldInfo | None = None,
 ) -> WritebackOut:
     """What happened in Dynamics, in words a rep understands, whether Dynamics still holds it, and
     whether writing again can help (never offered to someone Dynamics lets only read)."""
@@ -83,7 +94,7 @@ def writeback_view(
     params = {
         "value": fmt_number(Decimal(outcome.value), lang) if outcome.value is not None else "",
         "crm_value": fmt_number(crm_value, lang) if crm_value is not None else "",
-        "field": outcome.field or "",
+        "field": field_label(outcome.field, target, lang),
         "reason": t(outcome.code, lang) if outcome.code else "",
     }
     helps = (
@@ -103,7 +114,17 @@ def writeback_view(
     )
 
 
-def score_view(score: Score, solution: Solution, *, lang: Lang) -> ScoreOut:
+def field_label(field: str | None, target: FieldInfo | None, lang: Lang) -> str:
+    """A column as people know it: its display name in the page's language, never its logical
+    name (the metadata tells; without it, a description)."""
+    if field is not None and target is not None and target.logical_name == field:
+        return target.label(LCIDS[lang])
+    return t("field_fallback", lang)
+
+
+def score_view(
+    score: Score, solution: Solution, *, lang: Lang, previous: Decimal | None = None
+) -> ScoreOut:
     rows = []
     knockout_text = None
     for contribution in score.contributions:
@@ -127,12 +148,24 @@ def score_view(score: Score, solution: Solution, *, lang: Lang) -> ScoreOut:
             knockout_text = t(
                 "knockout_active", lang, {"answer": option.label, "cap": contribution.knockout_cap}
             )
+    positive, negative = factors(score, solution, lang=lang)
+    grade = solution.grades.grade(score.probability)
+    direction = trend(previous, score.probability)
+    bands = solution.grades
     return ScoreOut(
         probability=str(score.probability),
         probability_display=fmt_percent(score.probability, lang),
         contributions=rows,
         knockout_text=knockout_text,
         answered_text=t("answered_of", lang, {"answered": score.answered, "total": score.total}),
+        trend=direction,
+        trend_label=t(f"trend_{direction}", lang),
+        grade=grade,
+        grade_label=t("grade_value", lang, {"grade": grade}),
+        grade_bands_text=t("grade_bands", lang, {"a": bands.a, "b": bands.b, "c": bands.c}),
+        factors_positive=positive,
+        factors_negative=negative,
+        next_steps=next_steps(score, solution, lang=lang),
     )
 
 
@@ -168,27 +201,20 @@ def solution_view(solution: Solution, answers: dict[str, str], *, lang: Lang) ->
 
 
 def history_view(
-    history: list[Evaluation], *, principal: Principal, lang: Lang
+    history: list[Evaluation],
+    *,
+    principal: Principal,
+    lang: Lang,
+    names: dict[str, str] | None = None,
+    solutions: dict[SolutionRef, Solution] | None = None,
 ) -> list[HistoryRowOut]:
-    rows = []
-    for i, evaluation in enumerate(history):
-        previous = history[i + 1].probability if i + 1 < len(history) else None
-        direction = trend(previous, evaluation.probability)
-        mine = evaluation.evaluator == principal.object_id
-        rows.append(
-            HistoryRowOut(
-                evaluation_id=evaluation.evaluation_id,
-                when=fmt_datetime(evaluation.evaluated_at, lang),
-                probability=str(evaluation.probability),
-                probability_display=fmt_percent(evaluation.probability, lang),
-                trend=direction,
-                trend_label=t(f"trend_{direction}", lang),
-                by=t("history_you" if mine else "history_colleague", lang),
-                model=f"{evaluation.solution.id} v{evaluation.solution.version}",
-                writeback_status=evaluation.writeback.status.value,
-            )
-        )
-    return rows
+    return history_rows(
+        history,
+        viewer=principal.object_id,
+        names=names or {},
+        solutions=solutions or {},
+        lang=lang,
+    )
 
 
 def sparkline(history: list[Evaluation], *, width: int = 240, height: int = 48) -> str:
@@ -205,27 +231,12 @@ def sparkline(history: list[Evaluation], *, width: int = 240, height: int = 48) 
 def project_page_view(
     page: ProjectPage, *, principal: Principal, lang: Lang, is_admin: bool, embedded: bool = False
 ) -> ProjectPageOut:
-    opportunity = None
-    if page.opportunity is not None:
-        o = page.opportunity
-        opportunity = OpportunityOut(
-            name=o.name,
-            account=o.account_name or o.customer_name,
-            owner=o.owner_name,
-            estimated_value=o.estimated_value_display,
-            estimated_close_date=o.estimated_close_date_display,
-            sales_stage=o.sales_stage_display or o.pipeline_phase,
-            status=o.status_display,
-            closed=o.state.closed,
-            probability=o.probability,
-        )
+    opportunity = _opportunity_out(page)
     latest = page.history[0] if page.history else None
+    previous = page.history[1].probability if len(page.history) > 1 else None
     result = None
     if page.latest_score is not None and latest is not None and page.latest_solution is not None:
-        result = score_view(page.latest_score, page.latest_solution, lang=lang)
-        previous = page.history[1].probability if len(page.history) > 1 else None
-        direction = trend(previous, latest.probability)
-        result.trend, result.trend_label = direction, t(f"trend_{direction}", lang)
+        result = score_view(page.latest_score, page.latest_solution, lang=lang, previous=previous)
     writeback = None
     if latest is not None:
         writeback = writeback_view(
@@ -234,7 +245,9 @@ def project_page_view(
             embedded=embedded,
             crm_value=page.target_value if page.opportunity is not None else None,
             may_change=page.may_change,
+            target=page.target_info,
         )
+    names = page.evaluator_names
     return ProjectPageOut(
         project=project_out(page.project),
         opportunity=opportunity,
@@ -246,13 +259,89 @@ def project_page_view(
         choices=[_choice(s) for s in page.choices],
         result=result,
         writeback=writeback,
-        history=history_view(page.history, principal=principal, lang=lang),
+        history=history_view(
+            page.history,
+            principal=principal,
+            lang=lang,
+            names=names,
+            solutions=page.solutions_seen,
+        ),
         sparkline=sparkline(page.history),
         target_field=page.settings.target_field,
+        target_label=field_label(page.settings.target_field, page.target_info, lang),
         target_value=fmt_number(page.target_value, lang) if page.target_value is not None else None,
         show_target=page.settings.target_field != DEFAULT_TARGET_FIELD,
         is_admin=is_admin,
+        summary=_summary(page, principal=principal, lang=lang, writeback=writeback)
+        if page.solution is not None or latest is not None
+        else None,
+        chart=chart_view(page.history, lang=lang),
+        closed_notice=_closed_notice(page, lang),
+        crm_url=record_url(page.org.url, page.project.key.opportunity_id),
     )
+
+
+def _opportunity_out(page: ProjectPage) -> OpportunityOut | None:
+    o = page.opportunity
+    if o is None:
+        return None
+    return OpportunityOut(
+        name=o.name,
+        account=o.account_name or o.customer_name,
+        owner=o.owner_name,
+        estimated_value=o.estimated_value_display,
+        estimated_close_date=o.estimated_close_date_display,
+        sales_stage=o.sales_stage_display or o.pipeline_phase,
+        status=o.status_display,
+        closed=o.state.closed,
+        probability=o.probability,
+    )
+
+
+def record_url(org_url: str, opportunity_id: str) -> str:
+    """The opportunity's form in Dynamics (open-forms-views-dialogs-reports-url)."""
+    return f"{org_url}/main.aspx?etn=opportunity&id={opportunity_id}&pagetype=entityrecord"
+
+
+def _summary(
+    page: ProjectPage, *, principal: Principal, lang: Lang, writeback: WritebackOut | None
+) -> SummaryOut:
+    latest = page.history[0] if page.history else None
+    total = len(page.solution.criteria) if page.solution is not None else 0
+    answered = len(page.current_answers)
+    if page.latest_score is not None and page.solution is None:
+        total, answered = page.latest_score.total, page.latest_score.answered
+    status = None
+    if writeback is not None:
+        status = "drifted" if writeback.drifted else writeback.status
+    return summary_view(
+        score=page.latest_score,
+        solution=page.latest_solution,
+        latest=latest,
+        previous=page.history[1].probability if len(page.history) > 1 else None,
+        last_by=evaluator_name(
+            latest.evaluator, viewer=principal.object_id, names=page.evaluator_names, lang=lang
+        )
+        if latest is not None
+        else None,
+        writeback_status=status,
+        answered=answered,
+        total=total,
+        lang=lang,
+    )
+
+
+def _closed_notice(page: ProjectPage, lang: Lang) -> str | None:
+    """Said before anyone answers: what the org's policy does with a closed opportunity."""
+    o = page.opportunity
+    if o is None or not o.state.closed:
+        return None
+    key = (
+        "closed_notice_write"
+        if page.settings.closed_policy is ClosedPolicy.WRITE
+        else "closed_notice_skip"
+    )
+    return t(key, lang, {"status": o.status_display or t("closed_badge", lang)})
 
 
 def _choice(solution: Solution) -> ChoiceOut:

@@ -46,6 +46,15 @@ class EvaluationIn(_In):
     solution_version: Annotated[StrictInt, Field(ge=1, le=MAX_VERSION)] | None = None
 
 
+class FollowUpIn(_In):
+    criterion_id: Annotated[StrictStr, Field(min_length=1, max_length=64)]
+
+
+class PredictiveSettingIn(_In):
+    enabled: bool
+    etag: Annotated[StrictStr, Field(max_length=200)] | None = None
+
+
 class SettingsIn(_In):
     target_field: Annotated[StrictStr, Field(min_length=1, max_length=100, pattern=r"^[a-z0-9_]+$")]
     closed_policy: ClosedPolicy
@@ -98,6 +107,13 @@ class ContributionOut(BaseModel):
     active_knockout: bool
 
 
+class NextStepOut(BaseModel):
+    criterion_id: str
+    question: str
+    answer: str
+    guidance: str
+
+
 class ScoreOut(BaseModel):
     probability: str
     probability_display: str
@@ -106,6 +122,54 @@ class ScoreOut(BaseModel):
     answered_text: str
     trend: str | None = None
     trend_label: str | None = None
+    grade: Literal["A", "B", "C", "D"] | None = None
+    grade_label: str | None = None
+    grade_bands_text: str | None = None
+    factors_positive: list[str] = Field(default_factory=list, description="Sentences, best first.")
+    factors_negative: list[str] = Field(default_factory=list, description="Sentences, worst first.")
+    next_steps: list[NextStepOut] = Field(default_factory=list)
+
+
+class SummaryOut(BaseModel):
+    """The compact result that stays in view: probability, grade, trend, write-back state."""
+
+    evaluated: bool
+    probability_display: str | None
+    grade: Literal["A", "B", "C", "D"] | None
+    grade_label: str | None
+    trend: str | None
+    trend_label: str | None
+    writeback_status: str | None
+    writeback_state: str | None = Field(description="The write-back in a few words.")
+    last_by: str | None = Field(description="Who evaluated last, as Dynamics names them.")
+    last_at: str | None = Field(description="When, ISO 8601 UTC.")
+    last_at_display: str | None
+    answered: int
+    total: int
+    progress_text: str
+
+
+class ChartTickOut(BaseModel):
+    pos: float
+    label: str
+    at: str | None = None
+
+
+class ChartPointOut(BaseModel):
+    x: float
+    y: float
+    at: str
+    label: str
+
+
+class ChartOut(BaseModel):
+    width: int
+    height: int
+    polyline: str
+    points: list[ChartPointOut]
+    x_ticks: list[ChartTickOut]
+    y_ticks: list[ChartTickOut]
+    summary: str
 
 
 class OptionOut(BaseModel):
@@ -146,6 +210,7 @@ class ChoiceOut(BaseModel):
 class HistoryRowOut(BaseModel):
     evaluation_id: str
     when: str
+    at: str = Field(description="ISO 8601 UTC.")
     probability: str
     probability_display: str
     trend: str
@@ -153,6 +218,8 @@ class HistoryRowOut(BaseModel):
     by: str
     model: str
     writeback_status: str
+    repeats: int = Field(0, description="Later saves with the same answers, folded into this row.")
+    repeats_text: str | None = None
 
 
 class OpportunityOut(BaseModel):
@@ -179,9 +246,14 @@ class ProjectPageOut(BaseModel):
     history: list[HistoryRowOut]
     sparkline: str
     target_field: str
+    target_label: str = Field(description="The target column's display name in the page language.")
     target_value: str | None
     show_target: bool
     is_admin: bool
+    summary: SummaryOut | None = None
+    chart: ChartOut | None = None
+    closed_notice: str | None = Field(None, description="What happens to a closed opportunity.")
+    crm_url: str | None = Field(None, description="The opportunity in Dynamics 365.")
 
 
 class EvaluationOut(BaseModel):
@@ -192,6 +264,44 @@ class EvaluationOut(BaseModel):
     previous: str | None
     score: ScoreOut
     writeback: WritebackOut
+    summary: SummaryOut | None = None
+    predictive: str | None = Field(None, description="Dynamics' score widget, in words.")
+
+
+class TaskOut(BaseModel):
+    task_id: str
+    subject: str
+    url: str
+    message: str
+
+
+class MyRowOut(BaseModel):
+    org: str
+    opportunity_id: str
+    name: str
+    account: str | None
+    sales_stage: str | None
+    estimated_close_date: str | None
+    crm_probability: str | None
+    probability_display: str | None
+    grade: Literal["A", "B", "C", "D"] | None
+    grade_label: str | None
+    trend: str | None
+    trend_label: str | None
+    last_activity: str = Field(description="ISO 8601 UTC.")
+    last_activity_display: str
+    project_url: str
+    crm_url: str
+
+
+class MyPageOut(BaseModel):
+    org: str
+    rows: list[MyRowOut]
+    page: int
+    pages: int
+    total: int
+    sort: Literal["activity", "name"]
+    order: Literal["asc", "desc"]
 
 
 class WriteAgainOut(BaseModel):
@@ -233,3 +343,4 @@ class SettingsOut(BaseModel):
     target_field: str
     closed_policy: str
     etag: str | None
+    predictive_score: bool = False

@@ -26,6 +26,7 @@ from shared.adapters.tables.identity import (
     TableSessionStore,
     TableTokenCacheStore,
 )
+from shared.adapters.tables.my_projects import TableMyProjectsStore
 from shared.adapters.tables.org_settings import TableOrgSettingsStore
 from shared.adapters.tables.outbox import TableOutboxStore
 from shared.adapters.tables.projects import TableProjectStore
@@ -37,6 +38,7 @@ from shared.ports import (
     EvaluationStore,
     IdentityProvider,
     LoginFlowStore,
+    MyProjectsStore,
     OrgSettingsStore,
     OutboxStore,
     ProjectStore,
@@ -47,7 +49,10 @@ from shared.ports import (
 from shared.services.access import AccessPolicy
 from shared.services.admin import AdminService
 from shared.services.auth import AuthConfig, AuthService
+from shared.services.followups import FollowUpService
+from shared.services.my_cockpit import MyCockpitService
 from shared.services.orgs import OrgDirectory
+from shared.services.predictive import PredictiveScoreService
 from shared.services.projects import ProjectService
 from shared.services.qualification import QualificationService
 from shared.services.writeback import WritebackService
@@ -237,6 +242,47 @@ class Container:
             solutions=self.solutions,
             org_settings=self.org_settings,
             clock=self.clock,
+            crm=self.crm,
+            callers=self.auth,
+            my_projects=self.my_projects,
+            interactive_budget_seconds=self.settings.dataverse_interactive_budget_seconds,
+        )
+
+    @cached_property
+    def my_projects(self) -> MyProjectsStore:
+        return TableMyProjectsStore(self.tables)
+
+    @cached_property
+    def predictive(self) -> PredictiveScoreService:
+        return PredictiveScoreService(
+            crm=self.crm,
+            callers=self.auth,
+            clock=self.clock,
+            org_settings=self.org_settings,
+            interactive_budget_seconds=self.settings.dataverse_interactive_budget_seconds,
+        )
+
+    @cached_property
+    def followups(self) -> FollowUpService:
+        return FollowUpService(
+            access=self.access,
+            projects=self.projects,
+            solutions=self.solutions,
+            crm=self.crm,
+            callers=self.auth,
+            interactive_budget_seconds=self.settings.dataverse_interactive_budget_seconds,
+        )
+
+    @cached_property
+    def my_cockpit(self) -> MyCockpitService:
+        return MyCockpitService(
+            entries=self.my_projects,
+            projects=self.projects,
+            evaluations=self.evaluations,
+            solutions=self.solutions,
+            crm=self.crm,
+            callers=self.auth,
+            interactive_budget_seconds=self.settings.dataverse_interactive_budget_seconds,
         )
 
     @cached_property
@@ -263,6 +309,11 @@ class Container:
             writeback=self.writeback,
             clock=self.clock,
             admin_role=self.settings.admin_role,
+            org_settings=self.org_settings,
+            my_projects=self.my_projects,
+            predictive=self.predictive,
+            crm=self.crm,
+            callers=self.auth,
         )
 
     @cached_property

@@ -11,9 +11,18 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
-from shared.domain.crm import CrmCaller, CrmIdentity, FieldInfo, FieldUpdate, Opportunity
+from shared.domain.crm import (
+    CrmCaller,
+    CrmIdentity,
+    FieldInfo,
+    FieldUpdate,
+    FollowUpTask,
+    Opportunity,
+    PredictiveScore,
+)
 from shared.domain.evaluations import Evaluation, OutboxItem
 from shared.domain.identity import LoginResult, Principal, Session, TokenResult
+from shared.domain.my_projects import MyProject
 from shared.domain.org_settings import OrgSettings
 from shared.domain.orgs import CrmOrg
 from shared.domain.projects import Project, ProjectKey
@@ -38,6 +47,34 @@ class CrmGateway(Protocol):
         extra_fields: Sequence[str] = (),
     ) -> Opportunity:
         """Read one opportunity in exactly one request (columns, expanded names, formatted values)."""
+        ...
+
+    async def get_opportunities(
+        self, *, org: CrmOrg, opportunity_ids: Sequence[str], caller: CrmCaller
+    ) -> list[Opportunity]:
+        """The opportunities among the ids that the caller may read, in exactly one request (none
+        for an empty list). Unreadable and deleted ones are simply absent."""
+        ...
+
+    async def user_names(
+        self, *, org: CrmOrg, object_ids: Sequence[str], caller: CrmCaller
+    ) -> dict[str, str]:
+        """Entra object id → the user's full name, as the caller may read users; one request."""
+        ...
+
+    async def create_task(self, *, org: CrmOrg, task: FollowUpTask, caller: CrmCaller) -> str:
+        """Create a task regarding an opportunity as the caller; returns its id. One request."""
+        ...
+
+    async def upsert_predictive_score(
+        self, *, org: CrmOrg, score: PredictiveScore, caller: CrmCaller
+    ) -> None:
+        """Create or update the opportunity's predictive score row; one request. A missing
+        table raises CrmRecordNotFound."""
+        ...
+
+    async def table_exists(self, *, org: CrmOrg, logical_name: str, caller: CrmCaller) -> bool:
+        """Whether the org has the table; one metadata request."""
         ...
 
     async def write_number(
@@ -261,4 +298,20 @@ class OutboxStore(Protocol):
 
     async def remove(self, item: OutboxItem) -> None:
         """Delete unless it changed meanwhile (ETag)."""
+        ...
+
+
+class MyProjectsStore(Protocol):
+    """Which projects each person created or evaluated ("My cockpit")."""
+
+    async def record(self, entry: MyProject) -> None:
+        """Upsert the person's entry; ``created``/``evaluated`` only ever become true."""
+        ...
+
+    async def of_user(self, *, tenant_id: str, user: str) -> list[MyProject]:
+        """The person's entries (one partition query), in no particular order."""
+        ...
+
+    async def forget(self, *, user: str, key: ProjectKey) -> None:
+        """Remove the person's entry for a project (absent is fine)."""
         ...

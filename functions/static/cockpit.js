@@ -8,9 +8,18 @@
     return meta ? meta.getAttribute("content") : "";
   }
 
+  function pageLang() {
+    return document.documentElement.lang || "en";
+  }
+
   function embedded() {
     const project = document.getElementById("project");
     return document.body.classList.contains("embedded") || (project && project.dataset.embedded === "true");
+  }
+
+  // Every call names the page's language, so answers (messages, errors) match the page.
+  function withLang(url) {
+    return url + (url.indexOf("?") < 0 ? "?" : "&") + "lang=" + encodeURIComponent(pageLang());
   }
 
   async function send(method, url, body, extraHeaders) {
@@ -20,12 +29,17 @@
       embedded() ? { "X-Cockpit-Embedded": "1" } : {},
       extraHeaders || {}
     );
-    const response = await fetch(url, {
-      method: method,
-      credentials: "same-origin",
-      headers: headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+    let response;
+    try {
+      response = await fetch(withLang(url), {
+        method: method,
+        credentials: "same-origin",
+        headers: headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (e) {
+      return { ok: false, status: 0, body: null };
+    }
     let payload = null;
     const type = response.headers.get("content-type") || "";
     if (type.includes("json")) {
@@ -36,16 +50,33 @@
 
   function showError(element, result) {
     if (!element) return;
-    element.textContent = (result.body && result.body.detail) || "Error " + result.status;
+    element.textContent = (result.body && result.body.detail) || "HTTP " + result.status;
     element.hidden = false;
+  }
+
+  // Moments are rendered by the server in UTC (named); show them in the reader's own time zone,
+  // in the page's language (ECMA-402 Intl.DateTimeFormat uses the browser's zone by default).
+  function formatTimes(root) {
+    let full, day;
+    try {
+      full = new Intl.DateTimeFormat(pageLang(), { dateStyle: "medium", timeStyle: "short" });
+      day = new Intl.DateTimeFormat(pageLang(), { dateStyle: "short" });
+    } catch (e) {
+      return;
+    }
+    root.querySelectorAll("time[datetime][data-format]").forEach(function (el) {
+      const when = new Date(el.getAttribute("datetime"));
+      if (isNaN(when.getTime())) return;
+      el.textContent = (el.dataset.format === "date" ? day : full).format(when);
+    });
+    root.querySelectorAll("text[data-datetime]").forEach(function (el) {
+      const when = new Date(el.getAttribute("data-datetime"));
+      if (!isNaN(when.getTime())) el.textContent = day.format(when);
+    });
   }
 
   // After a write-back inside the Dynamics form, ask the form script to refresh the form. The
   // message goes only to the parent's origin, and only if that origin is a configured CRM origin.
-  // It is posted at once, before this page reloads: a cross-site frame cannot carry it over the
-  // reload, because Chromium (third-party cookies blocked, its default here) throws SecurityError
-  // on sessionStorage and localStorage there. A message already posted is delivered to the parent
-  // whatever happens to this document.
   // https://developer.mozilla.org/docs/Web/API/Window/postMessage
   function notifyParent(writeback, opportunityId) {
     if (!embedded() || window.parent === window || !writeback || writeback.status !== "written") return;
@@ -79,98 +110,189 @@
     return "/api/projects/" + project.dataset.org + "/" + project.dataset.opportunity + (suffix || "");
   }
 
-  function remember(key, value) {
+  function setText(id, text) {
+    const el = document.getElementById(id);
+    if (el && text !== null && text !== undefined) el.textContent = text;
+    return el;
+  }
+
+  // The summary shows the result the moment the answer arrives, without reloading the page.
+  function applySummary(summary) {
+    if (!summary) return;
+    const box = document.getElementById("summary");
+    if (!box) return;
+    box.dataset.evaluated = "true";
+    setText("summary-probability", summary.probability_display);
+    const grade = setText("summary-grade", summary.grade_label);
+    if (grade) {
+      grade.dataset.grade = summary.grade || "";
+      grade.className = "grade-badge grade-" + String(summary.grade || "none").toLowerCase();
+    }
+    const trend = setText("summary-trend", summary.trend_label);
+    if (trend) {
+      trend.dataset.trend = summary.trend || "";
+      trend.className = "trend " + (summary.trend || "");
+    }
+    const wb = setText("summary-writeback", summary.writeback_state);
+    if (wb) wb.dataset.status = summary.writeback_status || "";
+  }
+
+  function bringSummaryIntoView() {
+    const box = document.getElementById("summary");
+    if (!box) return;
+    box.focus({ preventScroll: true });
+    box.scrollIntoView({ block: "nearest" });
+  }
+
+  // The details (reasons, next steps, history) come from the server's own rendering of the page,
+  // swapped in place: one template for both, and no jump of the page.
+  async function refreshDetails() {
+    let response;
     try {
-      window.sessionStorage.setItem(key, JSON.stringify(value));
+      response = await fetch(window.location.pathname + window.location.search, {
+        credentials: "same-origin",
+        headers: { Accept: "text/html" },
+      });
     } catch (e) {
-      /* storage may be blocked in a third-party frame; the page still works */
+      return;
+    }
+    if (!response.ok) return;
+    const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+    // Keyboard users keep their place: focus returns to the element of the same id.
+    const focusedId = document.activeElement ? document.activeElement.id : "";
+    fresh.querySelectorAll("[data-live]").forEach(function (incoming) {
+      const current = document.getElementById(incoming.id);
+      if (current) {
+        current.replaceWith(document.importNode(incoming, true));
+      } else if (incoming.id === "next-steps") {
+        const result = document.getElementById("result");
+        if (result) result.after(document.importNode(incoming, true));
+      }
+    });
+    formatTimes(document);
+    const again = focusedId ? document.getElementById(focusedId) : null;
+    if (again && document.activeElement !== again) again.focus({ preventScroll: true });
+  }
+
+  function updateProgress(form) {
+    const total = form.querySelectorAll("fieldset.criterion").length;
+    const answered = form.querySelectorAll("input[type=radio]:checked").length;
+    const bar = document.getElementById("progress-bar");
+    if (bar) bar.value = answered;
+    const text = document.getElementById("progress-text");
+    if (text && text.dataset.template) {
+      text.textContent = text.dataset.template.replace("{answered}", answered).replace("{total}", total);
     }
   }
 
-  function recall(key) {
-    try {
-      const raw = window.sessionStorage.getItem(key);
-      window.sessionStorage.removeItem(key);
-      return raw ? JSON.parse(raw) : null;
-    } catch (e) {
-      return null;
+  async function evaluate(project, form) {
+    const button = document.getElementById("evaluate");
+    const error = document.getElementById("evaluate-error");
+    error.hidden = true;
+    const answers = {};
+    form.querySelectorAll("input[type=radio]:checked").forEach(function (input) {
+      answers[input.name] = input.value;
+    });
+    const label = button.textContent;
+    button.disabled = true;
+    button.textContent = button.dataset.busy || label;
+    const body = { answers: answers };
+    if (project.dataset.solutionVersion) body.solution_version = Number(project.dataset.solutionVersion);
+    const result = await send("POST", projectUrl(project, "/evaluations"), body);
+    button.disabled = false;
+    button.textContent = label;
+    if (!result.ok) {
+      showError(error, result);
+      return;
     }
+    applySummary(result.body.summary);
+    bringSummaryIntoView();
+    notifyParent(result.body.writeback, project.dataset.opportunity);
+    await refreshDetails();
+    if (result.body.predictive) {
+      const note = document.getElementById("predictive-note");
+      if (note) {
+        note.textContent = result.body.predictive;
+        note.hidden = false;
+      }
+    }
+  }
+
+  async function createTask(project, button) {
+    const status = button.parentElement.querySelector(".task-status");
+    const label = button.textContent;
+    button.disabled = true;
+    button.textContent = button.dataset.busy || label;
+    const result = await send("POST", projectUrl(project, "/tasks"), { criterion_id: button.dataset.criterion });
+    button.textContent = label;
+    if (!status) return;
+    status.textContent = "";
+    status.classList.toggle("error", !result.ok);
+    if (!result.ok) {
+      button.disabled = false;
+      status.textContent = (result.body && result.body.detail) || "HTTP " + result.status;
+      return;
+    }
+    status.append(result.body.message + " ");
+    const link = document.createElement("a");
+    link.href = result.body.url;
+    link.target = "_blank";
+    link.rel = "noopener";
+    link.textContent = button.dataset.open || "↗";
+    status.append(link);
   }
 
   function setupProject() {
     const project = document.getElementById("project");
     if (!project) return;
 
-    // The outcome of the last write-back survives the reload where storage allows (top level).
-    const pending = recall("cockpit.lastWriteback");
-    if (pending && pending.opportunityId === project.dataset.opportunity) {
-      const message = document.getElementById("writeback-message");
-      if (message && pending.writeback.message) message.textContent = pending.writeback.message;
+    // Wide screens show how to judge each criterion; in the tab (800 px) it folds away.
+    if (window.matchMedia && window.matchMedia("(min-width: 1100px)").matches) {
+      project.querySelectorAll("details.guidance").forEach(function (d) {
+        d.open = true;
+      });
     }
 
-    document.querySelectorAll("button.choose").forEach(function (button) {
-      button.addEventListener("click", async function () {
-        button.disabled = true;
-        const result = await send("PUT", projectUrl(project, "/solution"), { solution_id: button.dataset.solution });
+    // One listener for the whole page: the parts refreshed after a save keep working.
+    project.addEventListener("click", async function (event) {
+      const target = event.target.closest("button");
+      if (!target || target.disabled) return;
+      if (target.classList.contains("choose")) {
+        target.disabled = true;
+        const result = await send("PUT", projectUrl(project, "/solution"), { solution_id: target.dataset.solution });
         if (result.ok) {
           window.location.reload();
         } else {
-          button.disabled = false;
+          target.disabled = false;
           showError(document.getElementById("choose-error") || document.getElementById("evaluate-error"), result);
         }
-      });
-    });
-
-    const reassign = document.getElementById("reassign");
-    if (reassign) {
-      reassign.addEventListener("click", function () {
+      } else if (target.id === "reassign") {
         const panel = document.getElementById("reassign-panel");
         if (panel) panel.hidden = !panel.hidden;
-      });
-    }
-
-    const form = document.getElementById("answers");
-    if (form) {
-      form.addEventListener("submit", async function (event) {
-        event.preventDefault();
-        const button = document.getElementById("evaluate");
-        const error = document.getElementById("evaluate-error");
-        error.hidden = true;
-        const answers = {};
-        form.querySelectorAll("input[type=radio]:checked").forEach(function (input) {
-          answers[input.name] = input.value;
-        });
-        const label = button.textContent;
-        button.disabled = true;
-        button.textContent = button.dataset.busy || label;
-        const body = { answers: answers };
-        if (project.dataset.solutionVersion) body.solution_version = Number(project.dataset.solutionVersion);
-        const result = await send("POST", projectUrl(project, "/evaluations"), body);
-        if (result.ok) {
-          notifyParent(result.body.writeback, project.dataset.opportunity);
-          remember("cockpit.lastWriteback", { opportunityId: project.dataset.opportunity, writeback: result.body.writeback });
-          window.location.reload();
-        } else {
-          button.disabled = false;
-          button.textContent = label;
-          showError(error, result);
-        }
-      });
-    }
-
-    const again = document.getElementById("write-again");
-    if (again) {
-      again.addEventListener("click", async function () {
-        again.disabled = true;
+        target.setAttribute("aria-expanded", panel && !panel.hidden ? "true" : "false");
+      } else if (target.id === "write-again") {
+        target.disabled = true;
         const result = await send("POST", projectUrl(project, "/writeback"));
         if (result.ok) {
           notifyParent(result.body.writeback, project.dataset.opportunity);
-          remember("cockpit.lastWriteback", { opportunityId: project.dataset.opportunity, writeback: result.body.writeback });
-          window.location.reload();
+          await refreshDetails();
         } else {
-          again.disabled = false;
+          target.disabled = false;
           showError(document.getElementById("evaluate-error"), result);
         }
+      } else if (target.classList.contains("create-task")) {
+        await createTask(project, target);
+      }
+    });
+
+    const form = document.getElementById("answers");
+    if (form) {
+      form.addEventListener("change", function () {
+        updateProgress(form);
+      });
+      form.addEventListener("submit", function (event) {
+        event.preventDefault();
+        evaluate(project, form);
       });
     }
   }
@@ -199,15 +321,35 @@
         }
       });
     });
+    document.querySelectorAll("form.predictive-setting").forEach(function (form) {
+      form.addEventListener("submit", async function (event) {
+        event.preventDefault();
+        const status = form.querySelector(".status");
+        const error = form.querySelector(".error");
+        status.hidden = true;
+        error.hidden = true;
+        const enabled = form.querySelector("input[name=predictive]").checked;
+        const result = await send("PUT", "/api/admin/orgs/" + form.dataset.org + "/predictive-score", { enabled: enabled });
+        if (result.ok) {
+          // The settings row changed: the other form saves against the new version.
+          const settings = document.querySelector('form.org-settings[data-org="' + form.dataset.org + '"]');
+          if (settings) settings.dataset.etag = result.body.etag || "";
+          status.textContent = status.dataset.saved;
+          status.hidden = false;
+        } else {
+          showError(error, result);
+        }
+      });
+    });
   }
 
-  // The embedded tab's sign-in (see DESIGN §4): use the first-party session through the Storage
-  // Access API; if there is none yet, sign in in a top-level window (Entra refuses frames), then
-  // "Continue". Nothing depends on window.opener, and "Open in new tab" is always there.
-  // No state loops: every automatic step happens at most once per click, and a reload that
-  // still lands here (the browser kept no cookie) says so instead of starting over.
-  // Storage Access API: https://developer.mozilla.org/docs/Web/API/Storage_Access_API
-  // https://privacysandbox.google.com/cookies/storage-access-api
+  // The embedded tab's sign-in (docs/architecture.md, "Identity"): use the first-party session
+  // through the Storage Access API; if there is none yet, sign in in a top-level window (Entra
+  // refuses frames), then "Continue". A tab whose site already holds the grant never gets here:
+  // the server's Storage Access Headers let the browser send the session cookie at once
+  // (functions/storage_access.py). Nothing depends on window.opener, and "Open in new tab" is
+  // always there. No state loops: every automatic step happens at most once per click.
+  // https://developer.mozilla.org/docs/Web/API/Storage_Access_API
   const ADOPTED_MARK = "#cockpit-adopted";
 
   function setupEmbedSignIn() {
@@ -220,16 +362,22 @@
     if (!panel) return;
     const signIn = document.getElementById("embed-sign-in-button");
     const cont = document.getElementById("embed-continue");
-    const hint = document.getElementById("embed-popup-hint");
-    const blocked = document.getElementById("embed-blocked");
-    const still = document.getElementById("embed-still-signed-out");
+    const status = document.getElementById("embed-status");
     // The session is fine but Entra wants an interactive sign-in: adopting it again cannot help.
     const reauth = panel.dataset.reauth === "true";
+
+    // One wording per state, whatever the browser's cookie settings.
+    function say(state) {
+      status.dataset.state = state;
+      status.textContent = state ? status.dataset[state] : "";
+      status.hidden = !state;
+      status.classList.toggle("error", state === "blocked");
+    }
 
     if (marked) {
       // We adopted a valid session and reloaded, yet the server saw none: this browser keeps
       // neither the partitioned copy nor storage access for the frame.
-      blocked.hidden = false;
+      say("blocked");
     }
     if (!signIn || !cont) return; // stuck: only the new-tab path is offered
 
@@ -269,17 +417,12 @@
       // handle on this frame, and nothing here waits for it; the user comes back and clicks
       // "Continue".
       window.open(panel.dataset.loginUrl, "_blank", "noopener");
-      hint.hidden = false;
+      say("waiting");
       cont.hidden = false;
     }
 
-    function hideMessages() {
-      blocked.hidden = true;
-      still.hidden = true;
-    }
-
     async function startSignIn() {
-      hideMessages();
+      say("");
       if (reauth) {
         openSignInWindow();
         return;
@@ -295,20 +438,18 @@
     }
 
     async function continueAfterSignIn() {
-      hideMessages();
       const access = await storageAccess();
       if (access === "denied") {
-        blocked.hidden = false;
+        say("blocked");
         return;
       }
       if ((await adoptSession()) === 204) {
         reloadAdopted();
         return;
       }
-      // Without the API a signed-in user still looks signed out here when the browser blocks
-      // third-party cookies; say both, since the frame cannot tell the two apart.
-      still.hidden = false;
-      if (access === "unsupported") blocked.hidden = false;
+      // Granted but no session yet: the window is not finished. Without the API the frame
+      // cannot tell that from blocked cookies, and says the one thing that works.
+      say(access === "unsupported" ? "blocked" : "waiting");
     }
 
     signIn.addEventListener("click", function () {
@@ -329,6 +470,7 @@
   window.Cockpit.send = send;
 
   document.addEventListener("DOMContentLoaded", function () {
+    formatTimes(document);
     const signOut = document.getElementById("sign-out");
     if (signOut) {
       signOut.addEventListener("click", async function () {
@@ -339,16 +481,20 @@
         else window.location.assign(signOut.dataset.after || "/auth/signed-out");
       });
     }
-    // The end of a separate sign-in window: the click counts as interaction with the cockpit's
-    // site, which browsers require before granting the embedded tab storage access. The window
-    // is not closed by script (browsers refuse for windows that went through Entra); the text
-    // says to close it and go back.
+    // The end of a separate sign-in window. The click is interaction with the cockpit's site at
+    // top level, which browsers require before they grant the embedded tab storage access; then
+    // the window closes itself where the browser allows (a window a script opened), and says to
+    // close it where it does not.
     const done = document.getElementById("close-window");
     if (done) {
       done.addEventListener("click", function () {
-        done.hidden = true;
-        const hint = document.getElementById("close-window-hint");
-        if (hint) hint.hidden = false;
+        done.disabled = true;
+        window.close();
+        window.setTimeout(function () {
+          done.hidden = true;
+          const hint = document.getElementById("close-window-hint");
+          if (hint) hint.hidden = false;
+        }, 250);
       });
     }
     setupProject();

@@ -45,6 +45,9 @@ class Opportunity:
     etag: str | None
     # The org's schema version as the read reported it; a change invalidates cached metadata.
     metadata_version: str | None = None
+    # The owner (a systemuser or a team), for work created on the owner's behalf (follow-ups).
+    owner_id: str | None = None
+    owner_type: str | None = None  # "systemuser" or "team"
 
 
 class NumericKind(StrEnum):
@@ -70,6 +73,13 @@ class FieldInfo:
     min_value: Decimal | None = None
     max_value: Decimal | None = None
     precision: int | None = None
+    # The display name in every language the org has (LCID → label): the cache is shared by users
+    # of different languages, so each page picks its own instead of the first reader's.
+    labels: tuple[tuple[int, str], ...] = ()
+
+    def label(self, lcid: int) -> str:
+        """The display name in the language ``lcid``, else the one Dataverse gave the reader."""
+        return next((text for code, text in self.labels if code == lcid), self.display_name)
 
     @property
     def numeric_kind(self) -> NumericKind | None:
@@ -124,3 +134,27 @@ class FieldUpdate:
     opportunity_id: str
     field: str
     value: int | float | Decimal
+
+
+@dataclass(frozen=True)
+class FollowUpTask:
+    """A Dynamics task regarding an opportunity, for its owner (``owner_type`` systemuser/team)."""
+
+    opportunity_id: str
+    subject: str
+    description: str
+    owner_id: str
+    owner_type: str
+
+
+@dataclass(frozen=True)
+class PredictiveScore:
+    """One row of Dynamics' score table for an opportunity
+    (https://learn.microsoft.com/dynamics365/sales/populate-predictive-scores): ``score`` 0–100,
+    ``trend`` 0 improving / 1 steady / 2 declining / 3 not enough info, ``grade`` 0 A … 3 D."""
+
+    opportunity_id: str
+    score: int
+    trend: int
+    grade: int
+    scored_on: date

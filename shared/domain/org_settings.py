@@ -18,6 +18,9 @@ class OrgSettings:
     org: str
     target_field: str = DEFAULT_TARGET_FIELD
     closed_policy: ClosedPolicy = DEFAULT_CLOSED_POLICY
+    # Also publish each evaluation to Dynamics' own score table (msdyn_predictivescore), so the
+    # built-in predictive scoring widget and "scored" views show it. Off unless an admin turns it on.
+    predictive_score: bool = False
     updated_at: datetime | None = None
     updated_by: str | None = None  # Entra object id of the admin
     etag: str | None = None
@@ -32,3 +35,6 @@ class OrgSettings:
             updated_by=by,
             updated_at=at,
         )
+
+    def with_predictive_score(self, enabled: bool, *, by: str, at: datetime) -> OrgSettings:
+        return replace(self, predictive_score=enabled, updated_by=by, updated_at=at)

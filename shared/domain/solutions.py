@@ -51,6 +51,7 @@ from pydantic import (
 )
 
 from shared.domain.errors import InvalidInput, InvalidKey, NotFound
+from shared.domain.grades import DEFAULT_GRADE_BANDS, GradeBands
 from shared.domain.keys import check_key_part
 
 __all__ = [
@@ -234,6 +235,8 @@ class Solution(_Frozen):
     version: StrictInt
     description: Annotated[StrictStr, _text(2000, allow_empty=True)] = ""
     criteria: tuple[Criterion, ...]
+    # Optional, so solutions stored before grades existed still load (they use the defaults).
+    grade_bands: GradeBands | None = None
 
     @field_validator("version")
     @classmethod
@@ -264,6 +267,11 @@ class Solution(_Frozen):
     def ref(self) -> SolutionRef:
         """Which solution version this is, as evaluations record it."""
         return SolutionRef(id=self.id, version=self.version)
+
+    @property
+    def grades(self) -> GradeBands:
+        """Where grades A, B and C begin for this solution."""
+        return self.grade_bands or DEFAULT_GRADE_BANDS
 
     @property
     def total_weight(self) -> Decimal:
@@ -300,8 +308,12 @@ def content_hash(solution: Solution) -> str:
     ``1.50`` vs ``1.5``), so storage can refuse to overwrite a published version with different
     content and history can prove what it was scored against.
     """
+    data = solution.model_dump(mode="json")
+    if data.get("grade_bands") is None:
+        # A solution without bands hashes as it did before bands existed.
+        data.pop("grade_bands", None)
     canonical = json.dumps(
-        solution.model_dump(mode="json"),
+        data,
         sort_keys=True,
         separators=(",", ":"),
         ensure_ascii=False,
@@ -357,6 +369,8 @@ def _describe(error: Mapping[str, Any]) -> dict[str, str]:
     if isinstance(cause, _Problem):
         return {"path": path + cause.subpath, "message": cause.message}
     kind = error["type"]
+    if kind == "value_error" and isinstance(cause, ValueError):
+        return {"path": path, "message": str(cause)}
     if kind == "literal_error":
         return {"path": path, "message": f"must be one of {ctx.get('expected', '')}"}
     return {"path": path, "message": _MESSAGES.get(kind, f"is invalid ({error['msg']})")}

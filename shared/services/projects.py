@@ -7,22 +7,34 @@ both the data it shows and the read check.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from shared.domain.access import Access
-from shared.domain.crm import Opportunity
+from shared.domain.crm import FieldInfo, Opportunity
 from shared.domain.errors import CockpitError, CrmBusy, CrmUnavailable, NotFound
 from shared.domain.evaluations import Evaluation
 from shared.domain.identity import Principal
+from shared.domain.my_projects import MyProject
 from shared.domain.org_settings import DEFAULT_TARGET_FIELD, OrgSettings
 from shared.domain.orgs import CrmOrg
 from shared.domain.projects import Project, ProjectKey, project_name
 from shared.domain.scoring import Score, evaluate
-from shared.domain.solutions import Solution
-from shared.ports import Clock, EvaluationStore, OrgSettingsStore, ProjectStore, SolutionStore
+from shared.domain.solutions import Solution, SolutionRef
+from shared.ports import (
+    Clock,
+    CrmCallers,
+    CrmGateway,
+    EvaluationStore,
+    MyProjectsStore,
+    OrgSettingsStore,
+    ProjectStore,
+    SolutionStore,
+)
 from shared.services.access import AccessPolicy
 from shared.services.writeback import current_value
 
@@ -48,6 +60,11 @@ class ProjectPage:
     latest_solution: Solution | None  # the version the newest evaluation was scored against
     current_answers: dict[str, str]
     target_value: Decimal | None  # the CRM's current value of the target field
+    # Read live as the viewer for this page only, never stored (docs/architecture.md, "Storage").
+    evaluator_names: dict[str, str] = field(default_factory=dict)  # Entra object id → full name
+    # Every solution version the history refers to (for its name).
+    solutions_seen: dict[SolutionRef, Solution] = field(default_factory=dict)
+    target_info: FieldInfo | None = None  # the target column's metadata, when known (its name)
 
 
 def project_key(principal: Principal, org: CrmOrg, opportunity_id: str) -> ProjectKey:
@@ -66,6 +83,10 @@ class ProjectService:
         solutions: SolutionStore,
         org_settings: OrgSettingsStore,
         clock: Clock,
+        crm: CrmGateway,
+        callers: CrmCallers,
+        my_projects: MyProjectsStore,
+        interactive_budget_seconds: float | None = None,
     ) -> None:
         self._access = access
         self._projects = projects
@@ -73,6 +94,10 @@ class ProjectService:
         self._solutions = solutions
         self._settings = org_settings
         self._clock = clock
+        self._crm = crm
+        self._callers = callers
+        self._my_projects = my_projects
+        self._budget = interactive_budget_seconds
 
     async def open(
         self, *, principal: Principal, org: CrmOrg, opportunity_id: str, create: bool
@@ -127,6 +152,16 @@ class ProjectService:
         stored, created = await self._projects.create_or_open(project)
         if created:
             log.info("project created", extra={"fields": {"project_id": stored.project_id}})
+            await self._my_projects.record(
+                MyProject(
+                    key=key,
+                    user=principal.object_id,
+                    name=stored.name,
+                    created=True,
+                    evaluated=False,
+                    last_activity=stored.created_at,
+                )
+            )
         return stored
 
     async def _page(
@@ -162,6 +197,8 @@ class ProjectService:
             latest_score = evaluate(latest_solution, newest.answers)
             if solution is not None and newest.solution == solution.ref:
                 answers = dict(newest.answers)
+        seen = await self._solutions_of(tenant, history, solution, latest_solution)
+        names, target = await self._live_details(principal, org, history, settings, opportunity)
         return ProjectPage(
             project=project,
             org=org,
@@ -178,7 +215,66 @@ class ProjectService:
             latest_solution=latest_solution,
             current_answers=answers,
             target_value=current_value(opportunity, settings.target_field),
+            evaluator_names=names,
+            solutions_seen=seen,
+            target_info=target,
         )
+
+    async def _solutions_of(
+        self,
+        tenant: str,
+        history: Iterable[Evaluation],
+        *known: Solution | None,
+    ) -> dict[SolutionRef, Solution]:
+        """Each solution version the history names (versions never change, so reading them is
+        safe; usually they are the ones already loaded)."""
+        seen = {s.ref: s for s in known if s is not None}
+        for ref in {e.solution for e in history} - set(seen):
+            try:
+                seen[ref] = await self._solutions.get(
+                    tenant_id=tenant, solution_id=ref.id, version=ref.version
+                )
+            except NotFound:
+                continue  # shown by its id
+        return seen
+
+    async def _live_details(
+        self,
+        principal: Principal,
+        org: CrmOrg,
+        history: list[Evaluation],
+        settings: OrgSettings,
+        opportunity: Opportunity | None,
+    ) -> tuple[dict[str, str], FieldInfo | None]:
+        """Colleagues' names (ONE query as the viewer, only when colleagues evaluated) and the
+        target column's metadata (from the per-org cache; 2 requests only when it is cold). Both
+        are decoration: a failure leaves the page as it is, never fails it."""
+        if opportunity is None:  # Dynamics could not be reached just now: do not ask again
+            return {}, None
+        caller = self._callers.caller(principal, org, budget_seconds=self._budget)
+        others = sorted({e.evaluator for e in history} - {principal.object_id})
+
+        async def names() -> dict[str, str]:
+            if not others:
+                return {}
+            try:
+                return await self._crm.user_names(org=org, object_ids=others, caller=caller)
+            except CockpitError as err:
+                log.info("evaluator names unavailable", extra={"fields": {"code": err.code}})
+                return {}
+
+        async def target() -> FieldInfo | None:
+            if not history and settings.target_field == DEFAULT_TARGET_FIELD:
+                return None  # nothing on the page names the column
+            try:
+                return await self._crm.field_info(
+                    org=org, field=settings.target_field, caller=caller
+                )
+            except CockpitError:
+                return None
+
+        found_names, info = await asyncio.gather(names(), target())
+        return found_names, info
 
     async def history(
         self, *, principal: Principal, org: CrmOrg, opportunity_id: str
@@ -191,6 +287,20 @@ class ProjectService:
         if await self._projects.get(key) is None:
             raise NotFound("no project for this opportunity", code="project_not_found")
         return await self._evaluations.latest(key, limit=HISTORY_LIMIT)
+
+    async def evaluator_names(
+        self, *, principal: Principal, org: CrmOrg, history: list[Evaluation]
+    ) -> dict[str, str]:
+        """Colleagues' names for a history the caller was allowed to read (one query as the
+        caller, none when every evaluation is their own); empty when Dynamics cannot say."""
+        others = sorted({e.evaluator for e in history} - {principal.object_id})
+        if not others:
+            return {}
+        caller = self._callers.caller(principal, org, budget_seconds=self._budget)
+        try:
+            return await self._crm.user_names(org=org, object_ids=others, caller=caller)
+        except CockpitError:
+            return {}
 
     async def delete(self, *, principal: Principal, org: CrmOrg, opportunity_id: str) -> None:
         """Remove the project and its evaluations (write access required). The CRM field keeps

@@ -11,15 +11,27 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
-from shared.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from shared.domain.crm import FieldInfo
+from shared.domain.errors import CockpitError, Conflict, Forbidden, InvalidInput, NotFound
 from shared.domain.evaluations import Evaluation, WritebackOutcome, WritebackStatus
 from shared.domain.identity import Principal
+from shared.domain.my_projects import MyProject
 from shared.domain.orgs import CrmOrg
 from shared.domain.projects import Project, ProjectKey
-from shared.domain.scoring import Score, evaluate
+from shared.domain.scoring import Score, Trend, evaluate, trend
 from shared.domain.solutions import Solution
-from shared.ports import Clock, EvaluationStore, ProjectStore, SolutionStore
+from shared.ports import (
+    Clock,
+    CrmCallers,
+    CrmGateway,
+    EvaluationStore,
+    MyProjectsStore,
+    OrgSettingsStore,
+    ProjectStore,
+    SolutionStore,
+)
 from shared.services.access import AccessPolicy
+from shared.services.predictive import PredictiveScoreService, PublishOutcome
 from shared.services.projects import project_key
 from shared.services.writeback import WritebackService, new_evaluation_id
 
@@ -30,6 +42,9 @@ class EvaluationResult:
     score: Score
     solution: Solution  # the version it was scored against (for the explanation)
     previous: Decimal | None
+    trend: Trend = "new"  # against the previous evaluation
+    # Dynamics' score widget: None when the org does not publish there.
+    predictive: PublishOutcome | None = None
 
 
 class QualificationService:
@@ -43,7 +58,14 @@ class QualificationService:
         writeback: WritebackService,
         clock: Clock,
         admin_role: str,
+        org_settings: OrgSettingsStore,
+        my_projects: MyProjectsStore,
+        predictive: PredictiveScoreService,
+        crm: CrmGateway,
+        callers: CrmCallers,
     ) -> None:
+        self._crm = crm
+        self._callers = callers
         self._access = access
         self._projects = projects
         self._evaluations = evaluations
@@ -51,6 +73,9 @@ class QualificationService:
         self._writeback = writeback
         self._clock = clock
         self._admin_role = admin_role
+        self._org_settings = org_settings
+        self._my_projects = my_projects
+        self._predictive = predictive
 
     # --- solutions -------------------------------------------------------------------------------
     async def available_solutions(self, *, principal: Principal) -> list[Solution]:
@@ -131,11 +156,52 @@ class QualificationService:
         delivered = await self._writeback.deliver(
             principal=principal, org=org, key=key, evaluation=stored, item=item
         )
+        before = previous[0].probability if previous else None
+        direction = trend(before, score.probability)
+        published = await self._after_evaluation(
+            principal, org, project=project, evaluation=stored, solution=solution, trend=direction
+        )
         return EvaluationResult(
             evaluation=delivered,
             solution=solution,
             score=score,
-            previous=previous[0].probability if previous else None,
+            previous=before,
+            trend=direction,
+            predictive=published,
+        )
+
+    async def _after_evaluation(
+        self,
+        principal: Principal,
+        org: CrmOrg,
+        *,
+        project: Project,
+        evaluation: Evaluation,
+        solution: Solution,
+        trend: Trend,
+    ) -> PublishOutcome | None:
+        """The evaluator's "My cockpit" entry, and Dynamics' score widget when the org wants it."""
+        key = project.key
+        await self._my_projects.record(
+            MyProject(
+                key=key,
+                user=principal.object_id,
+                name=project.name,
+                created=False,
+                evaluated=True,
+                last_activity=evaluation.evaluated_at,
+            )
+        )
+        if not (
+            await self._org_settings.get(tenant_id=key.tenant_id, org=key.org)
+        ).predictive_score:
+            return None
+        return await self._predictive.publish(
+            org=org,
+            opportunity_id=key.opportunity_id,
+            probability=evaluation.probability,
+            trend=trend,
+            solution=solution,
         )
 
     async def write_again(
@@ -150,6 +216,17 @@ class QualificationService:
         return await self._writeback.deliver(
             principal=principal, org=org, key=key, evaluation=history[0], item=item
         )
+
+    async def target_info(self, *, principal: Principal, org: CrmOrg) -> FieldInfo | None:
+        """The target column's metadata for naming it (the gateway's cache, warm after a
+        write-back: no request then); None when Dynamics cannot say."""
+        settings = await self._org_settings.get(tenant_id=principal.tenant_id, org=org.name)
+        try:
+            return await self._crm.field_info(
+                org=org, field=settings.target_field, caller=self._callers.caller(principal, org)
+            )
+        except CockpitError:
+            return None
 
     async def _writable_project(
         self, principal: Principal, org: CrmOrg, opportunity_id: str

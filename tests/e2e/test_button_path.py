@@ -61,7 +61,7 @@ def test_button_path_from_the_crm_form_to_the_written_probability(
     expected = expected_crm_value(B2B, answers)
     assert expected != 20, "the test must change the value to see it arrive"
     writeback = answer_and_evaluate(tab, answers)
-    expect(writeback).to_contain_text("closeprobability")
+    expect(writeback).to_contain_text("“Probability”")  # the column's display name
     expect(tab.locator("#history tbody tr")).to_have_count(1)
     assert control.opportunity(CRM_ROLLOUT)["closeprobability"] == expected
 

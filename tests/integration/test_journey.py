@@ -162,7 +162,8 @@ async def test_rep_launches_chooses_evaluates_and_the_probability_lands_in_dynam
     body = result.json()
     probability = Decimal(body["score"]["probability"])
     assert body["writeback"]["status"] == "written"
-    assert "closeprobability" in body["writeback"]["message"]
+    assert "“Probability”" in body["writeback"]["message"]  # the display name
+    assert "closeprobability" not in body["writeback"]["message"]
     assert body["writeback"]["can_retry"] is False
     record = await crm_record(sims, OPEN_ANNA)
     assert record["closeprobability"] == int(
@@ -524,6 +525,12 @@ ALLOWED_PROPERTIES = {
     # settings
     "TargetField",
     "ClosedPolicy",
+    "PredictiveScore",
+    # My cockpit: who created or evaluated which project, and when they last did
+    "User",
+    "Created",
+    "Evaluated",
+    "LastActivity",
     "UpdatedAt",
     "UpdatedBy",
     # sessions: ids, roles, expiry, the CSRF token; login flows and token caches: sealed blobs
@@ -562,6 +569,7 @@ async def test_storage_holds_only_allow_listed_properties_and_no_crm_values(
             "login_flows",
             "token_caches",
             "outbox",
+            "my_projects",
         ):
             try:
                 rows += [dict(e) async for e in c.tables.client(logical).list_entities()]

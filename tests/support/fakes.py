@@ -16,8 +16,10 @@ from shared.domain.crm import (
     CrmIdentity,
     FieldInfo,
     FieldUpdate,
+    FollowUpTask,
     Opportunity,
     OpportunityState,
+    PredictiveScore,
 )
 from shared.domain.errors import (
     Conflict,
@@ -29,6 +31,7 @@ from shared.domain.errors import (
 )
 from shared.domain.evaluations import Evaluation, OutboxItem
 from shared.domain.identity import LoginResult, Session, TokenResult
+from shared.domain.my_projects import MyProject
 from shared.domain.org_settings import OrgSettings
 from shared.domain.orgs import CrmOrg
 from shared.domain.projects import Project, ProjectKey
@@ -342,6 +345,10 @@ class FakeCrm:
         self.fail_next: dict[str, Exception] = {}
         self.writes: list[tuple[str, str, object]] = []
         self.rights: dict[str, dict[str, frozenset[str]]] = {}
+        self.users: dict[str, str] = {}  # Entra object id → full name
+        self.tasks: list[FollowUpTask] = []
+        self.scores: dict[str, PredictiveScore] = {}
+        self.has_score_table = True
 
     def _rights(self, caller: CrmCaller, opportunity_id: str) -> frozenset[str]:
         user = caller.impersonate_object_id or caller.key.split(":", 1)[-1]
@@ -444,3 +451,63 @@ class FakeCrm:
         self._maybe_fail("update_many")
         for update in updates:
             self._apply(update.opportunity_id, update.field, update.value)
+
+    async def get_opportunities(
+        self, *, org: CrmOrg, opportunity_ids: Sequence[str], caller: CrmCaller
+    ) -> list[Opportunity]:
+        self.calls.append(("query", ",".join(opportunity_ids)))
+        await caller.token(org.url)
+        self._maybe_fail("query")
+        return [
+            self.opportunities[i]
+            for i in opportunity_ids
+            if i in self.opportunities and "ReadAccess" in self._rights(caller, i)
+        ]
+
+    async def user_names(
+        self, *, org: CrmOrg, object_ids: Sequence[str], caller: CrmCaller
+    ) -> dict[str, str]:
+        self.calls.append(("users", ",".join(object_ids)))
+        self._maybe_fail("users")
+        return {i: self.users[i] for i in object_ids if i in self.users}
+
+    async def create_task(self, *, org: CrmOrg, task: FollowUpTask, caller: CrmCaller) -> str:
+        self.calls.append(("task", task.opportunity_id))
+        self._maybe_fail("task")
+        self.tasks.append(task)
+        return f"7a5c0000-0000-4000-8000-{len(self.tasks):012d}"
+
+    async def upsert_predictive_score(
+        self, *, org: CrmOrg, score: PredictiveScore, caller: CrmCaller
+    ) -> None:
+        self.calls.append(("score", score.opportunity_id))
+        self._maybe_fail("score")
+        if not self.has_score_table:
+            raise CrmRecordNotFound("Resource not found for the segment 'msdyn_predictivescores'")
+        self.scores[score.opportunity_id] = score
+
+    async def table_exists(self, *, org: CrmOrg, logical_name: str, caller: CrmCaller) -> bool:
+        self.calls.append(("table", logical_name))
+        return self.has_score_table
+
+
+class FakeMyProjects:
+    def __init__(self) -> None:
+        self.rows: dict[tuple[str, str, ProjectKey], MyProject] = {}
+
+    async def record(self, entry: MyProject) -> None:
+        key = (entry.key.tenant_id, entry.user, entry.key)
+        current = self.rows.get(key)
+        if current is not None:
+            entry = replace(
+                entry,
+                created=entry.created or current.created,
+                evaluated=entry.evaluated or current.evaluated,
+            )
+        self.rows[key] = entry
+
+    async def of_user(self, *, tenant_id: str, user: str) -> list[MyProject]:
+        return [e for (t, u, _), e in self.rows.items() if t == tenant_id and u == user]
+
+    async def forget(self, *, user: str, key: ProjectKey) -> None:
+        self.rows.pop((key.tenant_id, user, key), None)

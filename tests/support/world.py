@@ -17,6 +17,7 @@ from tests.support.fakes import (
     FakeEvaluations,
     FakeFlows,
     FakeIdentity,
+    FakeMyProjects,
     FakeOrgSettings,
     FakeOutbox,
     FakeProjects,
@@ -61,6 +62,7 @@ class World:
         self.settings = FakeOrgSettings()
         self.solutions = FakeSolutions()
         self.identity = FakeIdentity()
+        self.my_projects = FakeMyProjects()
         self.caches = FakeCaches()
         for user in {"rep", "admin", *users}:
             self.caches.rows[(CONTOSO, user)] = ("{}", f"etag-{user}")
@@ -77,6 +79,7 @@ class World:
             sessions=FakeSessions(),
             login_flows=FakeFlows(),
             token_caches=self.caches,
+            my_projects=self.my_projects,
         )
 
     def pass_time(self, **kwargs: float) -> None:

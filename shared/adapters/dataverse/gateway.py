@@ -19,6 +19,16 @@ metadata and its cache in ``metadata.py``; JSON ↔ domain in ``mapping.py``. Re
 - Access rights = ``systemusers(<me>)/Microsoft.Dynamics.CRM.RetrievePrincipalAccess(Target=@tid)``
   (use-web-api-functions, security-access-coding), ``<me>`` from ``WhoAmI()`` once per caller and org.
 - Bulk = ONE ``POST opportunities/Microsoft.Dynamics.CRM.UpdateMultiple`` (bulk-operations).
+- A page of opportunities = ONE ``GET opportunities?…&$filter=Microsoft.Dynamics.CRM.In(
+  PropertyName='opportunityid',PropertyValues=[…])`` (webapi/reference/in): rows the user may not
+  read are left out by Dataverse, so the query is also the read check of every row.
+- Names of users = ONE ``GET systemusers?$select=fullname,azureactivedirectoryobjectid&$filter=…``
+  as the viewer (a user the viewer may not read is simply not named).
+- Follow-up = ONE ``POST tasks`` with ``regardingobjectid_opportunity_task@odata.bind`` and
+  ``ownerid@odata.bind``; the new id comes back in ``OData-EntityId`` (create-entity-web-api).
+- Score widget = ONE ``PATCH msdyn_predictivescores(msdyn_entityid='…',msdyn_entitytype=
+  'opportunity')`` — an upsert by the table's alternate key, as Microsoft documents for custom
+  scoring models (https://learn.microsoft.com/dynamics365/sales/populate-predictive-scores).
 """
 
 from __future__ import annotations
@@ -34,17 +44,29 @@ from shared.adapters.dataverse.mapping import (
     GLOBAL_METADATA_VERSION,
     LOOKUP_LOGICAL_NAME,
     column,
+    created_id,
     guid,
     metadata_version,
     number_literal,
+    predictive_score_body,
+    task_body,
     to_access_rights,
     to_identity,
     to_opportunity,
+    to_user_names,
     update_multiple_body,
 )
 from shared.adapters.dataverse.metadata import MetadataCache
 from shared.adapters.dataverse.transport import RetryPolicy, Transport
-from shared.domain.crm import CrmCaller, CrmIdentity, FieldInfo, FieldUpdate, Opportunity
+from shared.domain.crm import (
+    CrmCaller,
+    CrmIdentity,
+    FieldInfo,
+    FieldUpdate,
+    FollowUpTask,
+    Opportunity,
+    PredictiveScore,
+)
 from shared.domain.errors import CrmRecordNotFound, CrmRejected, InvalidInput
 from shared.domain.orgs import CrmOrg
 
@@ -67,6 +89,8 @@ BASE_SELECT = (
     "_parentaccountid_value",
     "_ownerid_value",
 )
+# At most this many ids in one In filter or or-chain: a GET URL stays far below Dataverse's limit.
+MAX_IDS_PER_QUERY = 50
 # systemuserids remembered per (caller key, impersonated object id, org URL); far more than the
 # users of one worker, so in practice nothing is ever forgotten.
 _MAX_USER_IDS = 10_000
@@ -121,6 +145,97 @@ class DataverseGateway:
             await self._retrieve_id(org, caller, oid, operation="read opportunity")
             raise CrmRecordNotFound("read opportunity: not returned by the query")
         return to_opportunity(rows[0], extras, version)
+
+    async def get_opportunities(
+        self, *, org: CrmOrg, opportunity_ids: Sequence[str], caller: CrmCaller
+    ) -> list[Opportunity]:
+        """The opportunities among ``opportunity_ids`` the caller may read, in ONE request (none
+        for an empty list); the order is Dataverse's."""
+        ids = list(dict.fromkeys(guid(i, "opportunity id") for i in opportunity_ids))
+        if not ids:
+            return []
+        if len(ids) > MAX_IDS_PER_QUERY:
+            raise InvalidInput(f"at most {MAX_IDS_PER_QUERY} opportunities per request")
+        values = ",".join(f"'{i}'" for i in ids)
+        path = (
+            f"opportunities?$select={','.join(BASE_SELECT)}&$expand=parentaccountid($select=name)"
+            f"&$filter=Microsoft.Dynamics.CRM.In(PropertyName='opportunityid',"
+            f"PropertyValues=[{values}])"
+        )
+        answer = await self._transport.call(
+            org,
+            caller,
+            "GET",
+            path,
+            operation="read opportunities",
+            headers={"Prefer": READ_PREFER},
+        )
+        payload = answer.json()
+        version = metadata_version(payload)
+        self._metadata.observe_version(org, version)
+        return [to_opportunity(row, [], version) for row in payload.get("value") or []]
+
+    async def user_names(
+        self, *, org: CrmOrg, object_ids: Sequence[str], caller: CrmCaller
+    ) -> dict[str, str]:
+        """Full names of the users with these Entra object ids, as the caller may read them: ONE
+        request (none for an empty list). Users the caller may not see are left out."""
+        ids = list(dict.fromkeys(guid(i, "object id") for i in object_ids))[:MAX_IDS_PER_QUERY]
+        if not ids:
+            return {}
+        condition = " or ".join(f"azureactivedirectoryobjectid eq {i}" for i in ids)
+        path = f"systemusers?$select=fullname,azureactivedirectoryobjectid&$filter={condition}"
+        answer = await self._transport.call(org, caller, "GET", path, operation="user names")
+        return to_user_names(answer.json())
+
+    async def create_task(self, *, org: CrmOrg, task: FollowUpTask, caller: CrmCaller) -> str:
+        """Create a task regarding the opportunity (ONE request); returns its id."""
+        answer = await self._transport.call(
+            org,
+            caller,
+            "POST",
+            "tasks",
+            operation="create task",
+            headers={"Content-Type": JSON_BODY, "Prefer": WRITE_PREFER},
+            content=task_body(task),
+        )
+        task_id = created_id(answer.headers.get("OData-EntityId"))
+        if task_id is None:
+            raise CrmRejected("create task: no OData-EntityId in the answer")
+        return task_id
+
+    async def upsert_predictive_score(
+        self, *, org: CrmOrg, score: PredictiveScore, caller: CrmCaller
+    ) -> None:
+        """Create or update the opportunity's row in ``msdyn_predictivescore`` (ONE request).
+        A missing table answers 404 (CrmRecordNotFound): no If-Match is sent, so nothing else
+        can."""
+        oid = guid(score.opportunity_id, "opportunity id")
+        key = f"msdyn_entityid='{oid}',msdyn_entitytype='opportunity'"
+        await self._transport.call(
+            org,
+            caller,
+            "PATCH",
+            f"msdyn_predictivescores({key})",
+            operation="upsert predictive score",
+            headers={"Content-Type": JSON_BODY, "Prefer": WRITE_PREFER},
+            content=predictive_score_body(score),
+        )
+
+    async def table_exists(self, *, org: CrmOrg, logical_name: str, caller: CrmCaller) -> bool:
+        """Whether the org has this table (ONE metadata request; 404 means no)."""
+        name = column(logical_name)
+        try:
+            await self._transport.call(
+                org,
+                caller,
+                "GET",
+                f"EntityDefinitions(LogicalName='{name}')?$select=LogicalName",
+                operation=f"table {name}",
+            )
+        except CrmRecordNotFound:
+            return False
+        return True
 
     async def check_read(self, *, org: CrmOrg, opportunity_id: str, caller: CrmCaller) -> None:
         """Raise unless the caller may read the opportunity: exactly one request."""

@@ -8,6 +8,7 @@ Annotation names: https://learn.microsoft.com/power-apps/developer/data-platform
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -19,9 +20,11 @@ from shared.domain.crm import (
     CrmIdentity,
     FieldInfo,
     FieldUpdate,
+    FollowUpTask,
     NumericKind,
     Opportunity,
     OpportunityState,
+    PredictiveScore,
 )
 from shared.domain.errors import CrmRejected, InvalidInput
 
@@ -124,6 +127,8 @@ def to_opportunity(
         extra_values={name: _decimal(row.get(name)) for name in extras},
         etag=row.get("@odata.etag"),
         metadata_version=version,
+        owner_id=_lower(row.get("_ownerid_value")),
+        owner_type=_lower(row.get(f"_ownerid_value@{LOOKUP_LOGICAL_NAME}")),
     )
 
 
@@ -141,6 +146,7 @@ def to_field_info(attribute: Mapping[str, Any], typed: Mapping[str, Any]) -> Fie
         min_value=_decimal(typed.get("MinValue")),
         max_value=_decimal(typed.get("MaxValue")),
         precision=int(precision) if isinstance(precision, int | Decimal) else None,
+        labels=_labels(attribute.get("DisplayName")),
     )
 
 
@@ -181,6 +187,70 @@ def _label(value: Any) -> str | None:
         if isinstance(item, dict) and item.get("Label"):
             return str(item["Label"])
     return None
+
+
+def _labels(value: Any) -> tuple[tuple[int, str], ...]:
+    """Every ``LocalizedLabels`` entry of a Label as (LanguageCode, Label)."""
+    if not isinstance(value, dict):
+        return ()
+    found: list[tuple[int, str]] = []
+    for item in value.get("LocalizedLabels") or []:
+        if (
+            isinstance(item, dict)
+            and item.get("Label")
+            and isinstance(item.get("LanguageCode"), int)
+        ):
+            found.append((int(item["LanguageCode"]), str(item["Label"])))
+    return tuple(found)
+
+
+def to_user_names(payload: Mapping[str, Any]) -> dict[str, str]:
+    """A ``systemusers`` query answer as Entra object id → full name."""
+    names: dict[str, str] = {}
+    for row in payload.get("value") or []:
+        oid = _lower(row.get("azureactivedirectoryobjectid"))
+        if oid and row.get("fullname"):
+            names[oid] = str(row["fullname"])
+    return names
+
+
+def task_body(task: FollowUpTask) -> bytes:
+    """A ``task`` create body: regarding the opportunity, owned by its owner. Navigation property
+    names: task's ``regardingobjectid_opportunity_task`` and ``ownerid``
+    (https://learn.microsoft.com/power-apps/developer/data-platform/webapi/associate-disassociate-entities-using-web-api)."""
+    owner_set = "teams" if task.owner_type == "team" else "systemusers"
+    body = {
+        "subject": task.subject[:200],
+        "description": task.description[:2000],
+        "regardingobjectid_opportunity_task@odata.bind": (
+            f"/opportunities({guid(task.opportunity_id, 'opportunity id')})"
+        ),
+        "ownerid@odata.bind": f"/{owner_set}({guid(task.owner_id, 'owner id')})",
+    }
+    return json.dumps(body, ensure_ascii=False).encode()
+
+
+def predictive_score_body(score: PredictiveScore) -> bytes:
+    """The columns of a ``msdyn_predictivescore`` upsert (populate-predictive-scores)."""
+    body = {
+        "msdyn_score": score.score,
+        "msdyn_scoretrend": score.trend,
+        "msdyn_grade": score.grade,
+        "msdyn_scoredon": score.scored_on.isoformat(),
+    }
+    return json.dumps(body).encode()
+
+
+def created_id(entity_id_header: str | None) -> str | None:
+    """The record id from ``OData-EntityId: …/tasks(<guid>)`` (a create answers 204 with it)."""
+    if not entity_id_header:
+        return None
+    match = re.search(r"\(([0-9a-fA-F-]{36})\)\s*$", entity_id_header)
+    return match.group(1).lower() if match else None
+
+
+def _lower(value: Any) -> str | None:
+    return str(value).lower() if value else None
 
 
 def _decimal(value: Any) -> Decimal | None:

@@ -43,6 +43,7 @@ TABLES: dict[str, str] = {
     "login_flows": "LoginFlows",
     "token_caches": "TokenCaches",
     "outbox": "Outbox",
+    "my_projects": "MyProjects",
 }
 
 # A point operation normally takes ~1 ms on Azurite and tens of ms on Azure. Short timeouts and few

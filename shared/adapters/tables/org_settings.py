@@ -36,6 +36,8 @@ class TableOrgSettingsStore:
             org=org,
             target_field=entity["TargetField"],
             closed_policy=ClosedPolicy(entity["ClosedPolicy"]),
+            # Absent on rows saved before the option existed: off.
+            predictive_score=bool(entity.get("PredictiveScore", False)),
             updated_at=entity.get("UpdatedAt"),
             updated_by=entity.get("UpdatedBy"),
             etag=etag_of(entity),
@@ -48,6 +50,7 @@ class TableOrgSettingsStore:
                 "RowKey": settings.org,
                 "TargetField": settings.target_field,
                 "ClosedPolicy": settings.closed_policy.value,
+                "PredictiveScore": settings.predictive_score,
                 "UpdatedAt": settings.updated_at,
                 "UpdatedBy": settings.updated_by,
             }
