@@ -175,13 +175,16 @@ async def history(
     lang: RequestLang,
 ) -> list[HistoryRowOut]:
     """The project's evaluations, newest first (needs read access in Dynamics)."""
-    evaluations = await container.projects_service.history(
+    page = await container.projects_service.history(
         principal=principal, org=org, opportunity_id=opportunity_id
     )
-    names = await container.projects_service.evaluator_names(
-        principal=principal, org=org, history=evaluations
+    return history_view(
+        page.evaluations,
+        principal=principal,
+        lang=lang,
+        names=page.names,
+        solutions=page.solutions,
     )
-    return history_view(evaluations, principal=principal, lang=lang, names=names)
 
 
 @router.post("/projects/{org}/{opportunity_id}/writeback", responses=_CHANGE)

@@ -265,8 +265,20 @@ def fixed_entities() -> dict[str, EntityDef]:
                     OptionDef(3, {"en": "Not enough info", "de": "Nicht genügend Informationen"}),
                 ],
             ),
+            # msdyn_grade is a Picklist (ce/sales/developer/entities/msdyn_predictivescore.md,
+            # "msdyn_Grade Choices/Options": 0 Grade A … 3 Grade D).
             "msdyn_grade": attr_def(
-                score, "msdyn_grade", "String", "Grade", "Note", max_length=100
+                score,
+                "msdyn_grade",
+                "Picklist",
+                "Grade",
+                "Note",
+                options=[
+                    OptionDef(0, {"en": "Grade A", "de": "Note A"}),
+                    OptionDef(1, {"en": "Grade B", "de": "Note B"}),
+                    OptionDef(2, {"en": "Grade C", "de": "Note C"}),
+                    OptionDef(3, {"en": "Grade D", "de": "Note D"}),
+                ],
             ),
             "msdyn_entityid": attr_def(
                 score,

@@ -67,6 +67,13 @@ class ProjectPage:
     target_info: FieldInfo | None = None  # the target column's metadata, when known (its name)
 
 
+@dataclass(frozen=True)
+class HistoryPage:
+    evaluations: list[Evaluation]  # newest first
+    names: dict[str, str]  # Entra object id → full name, as Dynamics told the caller
+    solutions: dict[SolutionRef, Solution]  # the versions the evaluations used
+
+
 def project_key(principal: Principal, org: CrmOrg, opportunity_id: str) -> ProjectKey:
     return ProjectKey.parse(
         tenant_id=principal.tenant_id, org=org.name, opportunity_id=opportunity_id
@@ -278,15 +285,21 @@ class ProjectService:
 
     async def history(
         self, *, principal: Principal, org: CrmOrg, opportunity_id: str
-    ) -> list[Evaluation]:
-        """The evaluations, newest first (the read check, remembered for a minute, first)."""
+    ) -> HistoryPage:
+        """The evaluations, newest first (the read check, remembered for a minute, first), with
+        colleagues' names (read live as the caller) and the solution versions they used."""
         key = project_key(principal, org, opportunity_id)
         await self._access.require_read(
             principal=principal, org=org, opportunity_id=key.opportunity_id
         )
         if await self._projects.get(key) is None:
             raise NotFound("no project for this opportunity", code="project_not_found")
-        return await self._evaluations.latest(key, limit=HISTORY_LIMIT)
+        evaluations = await self._evaluations.latest(key, limit=HISTORY_LIMIT)
+        return HistoryPage(
+            evaluations=evaluations,
+            names=await self.evaluator_names(principal=principal, org=org, history=evaluations),
+            solutions=await self._solutions_of(principal.tenant_id, evaluations),
+        )
 
     async def evaluator_names(
         self, *, principal: Principal, org: CrmOrg, history: list[Evaluation]

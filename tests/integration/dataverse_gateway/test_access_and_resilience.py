@@ -103,9 +103,11 @@ async def test_my_access_is_two_requests_cold_and_one_warm(
     anna_id = SYSTEMUSERS["anna"]["systemuserid"]
     await sim.clear_log()
 
+    # Her own record: read, write and append-to (a follow-up task may be regarding it).
     assert await gateway.my_access(org=org, opportunity_id=ANNAS_OPEN, caller=anna) == {
         "ReadAccess",
         "WriteAccess",
+        "AppendToAccess",
     }
     cold = await sim.request_log()
     assert summary(cold) == [("GET", 200), ("GET", 200)]

@@ -228,7 +228,7 @@ async def test_who_am_i_and_principal_access(sim: SimClient) -> None:
         assert response.status_code == 200, response.text
         return str(response.json()["AccessRights"])
 
-    assert await rights(ANNAS_OPEN) == "ReadAccess, WriteAccess"
+    assert await rights(ANNAS_OPEN) == "ReadAccess, WriteAccess, AppendToAccess"
     assert await rights(BENS_OPEN) == "ReadAccess"
     missing = await sim.api(
         "GET",
@@ -439,7 +439,7 @@ async def test_predictive_scores_table(sim: SimClient) -> None:
         "msdyn_name": "Cockpit",
         "msdyn_score": 64,
         "msdyn_scoretrend": 0,
-        "msdyn_grade": "B",
+        "msdyn_grade": 1,  # Grade B (a choice, not text)
         "msdyn_entityid": ANNAS_OPEN,
         "msdyn_entitytype": "opportunity",
     }

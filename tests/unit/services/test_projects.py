@@ -85,7 +85,8 @@ async def test_history_asks_dynamics_unless_it_answered_within_a_minute(world: W
     await open_page(world)
     world.crm.calls.clear()
     service = world.container.projects_service
-    assert await service.history(principal=rep(), org=ORG, opportunity_id=OPP) == []
+    page = await service.history(principal=rep(), org=ORG, opportunity_id=OPP)
+    assert page.evaluations == [] and page.names == {}
     assert world.crm.calls == []
     world.pass_time(seconds=61)
     await service.history(principal=rep(), org=ORG, opportunity_id=OPP)
