@@ -55,6 +55,7 @@ from shared.services.orgs import OrgDirectory
 from shared.services.predictive import PredictiveScoreService
 from shared.services.projects import ProjectService
 from shared.services.qualification import QualificationService
+from shared.services.readiness import ReadinessService
 from shared.services.writeback import WritebackService
 from shared.settings import Settings
 
@@ -345,6 +346,19 @@ class Container:
             required_scope=s.api_required_scope,
             allowed_clients=frozenset(str(c) for c in s.api_client_ids),
         )
+
+    @cached_property
+    def readiness(self) -> ReadinessService:
+        from shared.adapters.probes import DependencyProbes
+
+        s = self.settings
+        probes = DependencyProbes(
+            tables=self.tables,
+            client=self.http,
+            authority_host=s.entra_authority_host,
+            tenant_id=sorted(s.allowed_tenants)[0],
+        )
+        return ReadinessService(probes=probes, orgs=s.orgs)
 
     async def aclose(self) -> None:
         if "tables" in self.__dict__:

@@ -27,6 +27,7 @@ from shared.domain.errors import (
 )
 from shared.domain.identity import (
     LOGIN_FLOW_TTL,
+    LoginResult,
     Principal,
     Session,
     TokenResult,
@@ -174,17 +175,7 @@ class AuthService:
         """Handle the redirect back from Entra: redeem the code, store the user's token cache,
         create the session. The browser's earlier session (perhaps another user's) is revoked:
         one browser, one signed-in user, and no stale copy (e.g. the embedded tab's) lives on."""
-        state = params.get("state", "")
-        if not state or len(state) > 512:
-            raise InvalidInput("the sign-in response has no state", code="login_expired")
-        flow = await self._flows.take(state=state, now=self._clock.now())
-        if flow is None:
-            raise InvalidInput("unknown, used or expired sign-in state", code="login_expired")
-        if binding is None or not tokens_match(
-            flow.pop("cockpit_binding", None), hash_secret(binding)
-        ):
-            # Someone else's sign-in response (login CSRF): never turn it into a session here.
-            raise Forbidden("sign-in response from another browser", code="login_not_yours")
+        flow = await self._own_flow(params, binding)
         next_path = str(flow.pop("cockpit_next", "/"))
         if "error" in params:
             raise SignInFailed(
@@ -199,20 +190,7 @@ class AuthService:
         if result.tenant_id not in self._config.allowed_tenants:
             raise Forbidden("tenant not allowed", code="tenant_not_allowed")
         await self._save_login_cache(result.tenant_id, result.object_id, result.cache)
-
-        now = self._clock.now()
-        session_id = new_session_id()
-        session = Session(
-            id_hash=hash_secret(session_id),
-            tenant_id=result.tenant_id,
-            object_id=result.object_id,
-            roles=result.roles,
-            home_account_id=result.home_account_id,
-            csrf_token=new_csrf_token(),
-            created_at=now,
-            last_seen_at=now,
-            expires_at=now + self._config.session_absolute,
-        )
+        session_id, session = self._new_session(result)
         await self._sessions.create(session)
         if previous_session_id:
             await self.logout(previous_session_id)
@@ -225,6 +203,36 @@ class AuthService:
             next_path=next_path,
             lifetime=self._config.session_absolute,
             principal=session.principal(),
+        )
+
+    async def _own_flow(self, params: dict[str, str], binding: str | None) -> dict[str, Any]:
+        """The stored flow this response answers — if this very browser started it."""
+        state = params.get("state", "")
+        if not state or len(state) > 512:
+            raise InvalidInput("the sign-in response has no state", code="login_expired")
+        flow = await self._flows.take(state=state, now=self._clock.now())
+        if flow is None:
+            raise InvalidInput("unknown, used or expired sign-in state", code="login_expired")
+        if binding is None or not tokens_match(
+            flow.pop("cockpit_binding", None), hash_secret(binding)
+        ):
+            # Someone else's sign-in response (login CSRF): never turn it into a session here.
+            raise Forbidden("sign-in response from another browser", code="login_not_yours")
+        return flow
+
+    def _new_session(self, result: LoginResult) -> tuple[str, Session]:
+        now = self._clock.now()
+        session_id = new_session_id()
+        return session_id, Session(
+            id_hash=hash_secret(session_id),
+            tenant_id=result.tenant_id,
+            object_id=result.object_id,
+            roles=result.roles,
+            home_account_id=result.home_account_id,
+            csrf_token=new_csrf_token(),
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + self._config.session_absolute,
         )
 
     async def _save_login_cache(self, tenant_id: str, object_id: str, fresh: str) -> None:
