@@ -30,9 +30,10 @@ chromium:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
 	fi
 
-## run: start the local stack (Azurite, simulators, demo CRM page, the app) and print the URLs.
-run: deps
-	$(PY) -m devstack
+## run: build the Dynamics solution, start the local stack (Azurite, simulators, the demo CRM page
+## with the managed solution imported as an admin would, the app) and print the URLs.
+run: deps solution
+	$(PY) -m devstack --solution "$$(ls dist/*_managed.zip | tail -1)"
 
 ## check: lint, format check and strict typing.
 check: $(PIP_STAMP)

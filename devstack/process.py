@@ -7,6 +7,7 @@ Every child runs in its own process group so that stopping it also stops whateve
 from __future__ import annotations
 
 import ctypes
+import json
 import os
 import signal
 import socket
@@ -195,4 +196,34 @@ def import_solution(org_url: str, package: Path, *, ca_file: Path) -> None:
     except urllib.error.HTTPError as exc:
         raise ProcessFailed(
             f"Importing {package} into {org_url} failed: {exc.read().decode(errors='replace')}"
+        ) from exc
+
+
+def set_environment_variable(org_url: str, schema_name: str, value: str, *, ca_file: Path) -> None:
+    """Give an imported environment variable its value for this environment — the admin's second
+    setup step (crm/SETUP.md), which scripts/dataverse_setup.py does against a real org."""
+    context = ssl.create_default_context(cafile=str(ca_file))
+    with urllib.request.urlopen(
+        f"{org_url}/_sim/records/environmentvariabledefinitions", timeout=30, context=context
+    ) as answer:
+        rows = json.loads(answer.read())
+    rows = rows.get("value", rows) if isinstance(rows, dict) else rows
+    definition = next(r for r in rows if r.get("schemaname") == schema_name)
+    row = {
+        "schemaname": schema_name,
+        "value": value,
+        "_environmentvariabledefinitionid_value": definition["environmentvariabledefinitionid"],
+    }
+    request = urllib.request.Request(
+        f"{org_url}/_sim/records/environmentvariablevalues",
+        data=json.dumps({"rows": [row]}).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30, context=context):
+            return
+    except urllib.error.HTTPError as exc:
+        raise ProcessFailed(
+            f"Setting {schema_name} in {org_url} failed: {exc.read().decode(errors='replace')}"
         ) from exc

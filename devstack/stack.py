@@ -14,13 +14,19 @@ import base64
 import json
 import secrets
 import sys
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 from devstack.azurite import azurite_process, connection_string
 from devstack.children import crm_demo_process, dataverse_process, entra_process
-from devstack.process import ManagedProcess, free_ports, import_solution
+from devstack.process import (
+    ManagedProcess,
+    free_ports,
+    import_solution,
+    set_environment_variable,
+)
 from devstack.seedinfo import SeedInfo, SeedOrg, read_seed_info
 from devstack.tls import ClientCertificate, TlsFiles, make_client_certificate, make_tls_files
 
@@ -178,6 +184,20 @@ class Stack:
         env.update(self._credential_environment())
         return env
 
+    def install_solution(self, org_url: str) -> None:
+        """What an admin does (crm/SETUP.md): import the package, point its Cockpit URL variable
+        at this deployment."""
+        assert self.config.solution is not None and self.tls is not None
+        import_solution(org_url, self.config.solution, ca_file=self.tls.ca_cert)
+        with zipfile.ZipFile(self.config.solution) as package:
+            variables = [
+                name.split("/")[1]
+                for name in package.namelist()
+                if name.startswith("environmentvariabledefinitions/") and name.count("/") == 2
+            ]
+        for schema_name in sorted(set(variables)):  # the cockpit's package has one: its URL
+            set_environment_variable(org_url, schema_name, self.app_url, ca_file=self.tls.ca_cert)
+
     def token_cache_key(self) -> str:
         """The stack's own random key for sealing token caches, kept beside Azurite's data so a
         restarted ``make run`` still opens the caches it sealed (the app has no default key)."""
@@ -226,7 +246,7 @@ class Stack:
             for place in self.plan():
                 self._start(self._dataverse(place, logs))
                 if cfg.solution is not None:
-                    import_solution(place.url, cfg.solution, ca_file=self.tls.ca_cert)
+                    self.install_solution(place.url)
             if cfg.with_crm_demo:
                 for place in self.plan():
                     self._start(self._crm_demo(place, logs))

@@ -35,6 +35,7 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
+from crm.solution import build_solution
 from devstack.stack import Stack
 from tests.support.clock import MovableClock
 from tests.support.stack import LiveApp, live_app, running_stack
@@ -76,7 +77,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 @pytest.fixture(scope="package")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    with running_stack(tmp_path_factory.mktemp("e2e-stack"), with_crm_demo=True) as running:
+    """The demo CRM page shows the command, the Cockpit tab and its column only from the managed
+    solution an admin imports (built from source here, as `make solution` does): every browser
+    test goes through exactly that package."""
+    packages = build_solution(tmp_path_factory.mktemp("dist"))
+    with running_stack(
+        tmp_path_factory.mktemp("e2e-stack"), with_crm_demo=True, solution=packages.managed
+    ) as running:
         yield running
 
 
@@ -98,8 +105,11 @@ class Control:
         return response.json()
 
     def reset(self) -> None:
+        """Back to the seed — and the solution an admin imported, as at start."""
         self.entra("POST", "reset")
         self.dataverse("POST", "reset")
+        if self.stack.config.solution is not None:
+            self.stack.install_solution(self.stack.dataverse_url)
 
     def authorize_pages(self) -> int:
         """How many times a browser asked Entra to sign someone in (GET /authorize)."""

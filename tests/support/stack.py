@@ -35,7 +35,11 @@ USERS = {u["username"].split("@")[0]: u for u in SEED["users"]}
 
 @contextmanager
 def running_stack(
-    state_dir: Path, *, with_crm_demo: bool = False, with_app: bool = False
+    state_dir: Path,
+    *,
+    with_crm_demo: bool = False,
+    with_app: bool = False,
+    solution: Path | None = None,
 ) -> Iterator[Stack]:
     """The stack on free ports with in-memory Azurite. ``with_app`` runs the cockpit as a child
     process exactly like ``make run`` does; otherwise tests serve it in-process (``live_app``) on
@@ -47,6 +51,7 @@ def running_stack(
             persist_storage=False,
             with_app=with_app,
             with_crm_demo=with_crm_demo,
+            solution=solution,
         )
     )
     stack.start()
