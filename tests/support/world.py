@@ -13,9 +13,13 @@ from shared.domain.orgs import CrmOrg
 from shared.domain.projects import ProjectKey
 from shared.settings import load_settings
 from tests.support.fakes import (
+    FakeAdminState,
     FakeCaches,
     FakeClock,
     FakeCrm,
+    FakeCrmAdmin,
+    FakeDirectory,
+    FakeDrafts,
     FakeEvaluations,
     FakeFlows,
     FakeIdentity,
@@ -24,6 +28,7 @@ from tests.support.fakes import (
     FakeProjects,
     FakeSessions,
     FakeSolutions,
+    FakeWritebackLog,
     opportunity,
 )
 
@@ -77,6 +82,12 @@ class World:
         self.caches = FakeCaches()
         for user in {"rep", "admin", *users}:
             self.caches.rows[(CONTOSO, user)] = ("{}", f"etag-{user}")
+        # The admin console's parts (the write-back log is written by every write-back).
+        self.log = FakeWritebackLog()
+        self.admin_state = FakeAdminState()
+        self.drafts = FakeDrafts()
+        self.directory = FakeDirectory(self.projects, self.evaluations, self.solutions)
+        self.crm_admin = FakeCrmAdmin(self.crm)
         self.container: Container = build_container(
             unit_settings(**settings),
             clock=self.clock,
@@ -90,6 +101,12 @@ class World:
             sessions=FakeSessions(),
             login_flows=FakeFlows(),
             token_caches=self.caches,
+            writeback_log=self.log,
+            admin_state=self.admin_state,
+            drafts=self.drafts,
+            directory=self.directory,
+            solution_catalog=self.directory,
+            crm_admin=self.crm_admin,
         )
 
     def pass_time(self, **kwargs: float) -> None:
