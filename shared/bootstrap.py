@@ -366,14 +366,18 @@ class Container:
             directory=self.directory,
             state=self.admin_state,
             log=self.writeback_log,
-            deps=HealthDependencies(
-                client_id=self.settings.client_id,
-                storage=self.tables,
-                table_names=tuple(TABLES),
-                token_key=lambda: self.secret_box,
-            ),
+            deps=self.health_dependencies,
             clock=self.clock,
             admin_role=self.settings.admin_role,
+        )
+
+    @cached_property
+    def health_dependencies(self) -> HealthDependencies:
+        return HealthDependencies(
+            client_id=self.settings.client_id,
+            storage=self.tables,
+            table_names=tuple(TABLES),
+            token_key=lambda: self.secret_box,
         )
 
     @cached_property

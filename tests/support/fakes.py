@@ -40,6 +40,7 @@ from shared.domain.errors import (
     CrmRecordNotFound,
     NotFound,
     ReauthRequired,
+    StorageUnavailable,
 )
 from shared.domain.evaluations import Evaluation, OutboxItem
 from shared.domain.identity import LoginResult, Session, TokenResult
@@ -690,3 +691,19 @@ def _value_of(o: Opportunity, field: str) -> Decimal | None:
     if field == "closeprobability":
         return None if o.probability is None else Decimal(o.probability)
     return o.extra_values.get(field)
+
+
+class FakeStorageProbe:
+    """Storage as the health check sees it: ``down`` fails everything, ``broken`` some tables."""
+
+    def __init__(self) -> None:
+        self.down = False
+        self.broken: set[str] = set()
+
+    async def ping(self) -> None:
+        if self.down:
+            raise StorageUnavailable("storage did not answer")
+
+    async def probe(self, logical: str) -> None:
+        if self.down or logical in self.broken:
+            raise StorageUnavailable(f"{logical} did not answer")

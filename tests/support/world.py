@@ -7,10 +7,13 @@ import base64
 from datetime import timedelta
 from typing import Any
 
+from shared.adapters.crypto import SecretBox
+from shared.adapters.tables.client import TABLES
 from shared.bootstrap import Container, build_container
 from shared.domain.identity import Principal
 from shared.domain.orgs import CrmOrg
 from shared.domain.projects import ProjectKey
+from shared.services.health import HealthDependencies
 from shared.settings import load_settings
 from tests.support.fakes import (
     FakeAdminState,
@@ -28,6 +31,7 @@ from tests.support.fakes import (
     FakeProjects,
     FakeSessions,
     FakeSolutions,
+    FakeStorageProbe,
     FakeWritebackLog,
     opportunity,
 )
@@ -88,8 +92,10 @@ class World:
         self.drafts = FakeDrafts()
         self.directory = FakeDirectory(self.projects, self.evaluations, self.solutions)
         self.crm_admin = FakeCrmAdmin(self.crm)
+        self.storage = FakeStorageProbe()
+        settings_values = unit_settings(**settings)
         self.container: Container = build_container(
-            unit_settings(**settings),
+            settings_values,
             clock=self.clock,
             crm=self.crm,
             identity=self.identity,
@@ -107,6 +113,12 @@ class World:
             directory=self.directory,
             solution_catalog=self.directory,
             crm_admin=self.crm_admin,
+            health_dependencies=HealthDependencies(
+                client_id=settings_values.client_id,
+                storage=self.storage,
+                table_names=tuple(TABLES),
+                token_key=lambda: SecretBox(settings_values.token_cache_key_bytes),
+            ),
         )
 
     def pass_time(self, **kwargs: float) -> None:
