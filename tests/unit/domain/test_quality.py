@@ -89,10 +89,9 @@ def test_separation_correlation_and_suggested_weights_by_hand() -> None:
     assert budget.correlation == 1  # two points on a line
     # w·(1 + r·n/(n+10)) = w·(1 + 2/12) for budget, w for the rest; then scaled to the same total.
     weights = {c.id: c.weight for c in B2B.criteria}
-    raw = {
-        k: v * (Decimal(1) + Decimal(2) / 12 if k == "budget" else 1) for k, v in weights.items()
-    }
-    scale = sum(weights.values()) / sum(raw.values())
+    factor = Decimal(1) + Decimal(2) / 12
+    raw = {k: v * factor if k == "budget" else v for k, v in weights.items()}
+    scale = sum(weights.values(), Decimal(0)) / sum(raw.values(), Decimal(0))
     expected = {k: (v * scale).quantize(Decimal("0.01")) for k, v in raw.items()}
     assert report.suggested_weights == expected
     assert sum(report.suggested_weights.values()) == pytest.approx(
