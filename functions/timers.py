@@ -4,6 +4,9 @@
   unreachable, conflicting, or interrupted by a crash), as the app on behalf of each rep
   (``CallerObjectId``), newest evaluation only (``shared/services/writeback.py``).
 - ``expiry_cleanup`` (hourly): deletes expired sessions and sign-in flows.
+- ``admin_health`` (every 15 minutes): the admin console's health check of every configured org,
+  as the app; a check that starts or stops failing is logged in the org's write-back log.
+- ``log_retention`` (daily): removes write-back log entries older than each org's retention.
 
 Schedules are NCRONTAB with seconds; only one instance runs a given timer when the app scales out.
 """
@@ -44,6 +47,40 @@ def timers(container: Container) -> func.Blueprint:
         try:
             removed = await container.auth.purge_expired()
             log.info("expired records removed", extra={"fields": removed})
+        finally:
+            correlation_id.reset(token)
+
+    @bp.function_name("admin_health")
+    @bp.timer_trigger(
+        arg_name="timer", schedule="0 */15 * * * *", run_on_startup=False, use_monitor=True
+    )
+    async def admin_health(timer: func.TimerRequest) -> None:
+        token = correlation_id.set(new_correlation_id())
+        try:
+            for org in container.settings.orgs:
+                report = await container.org_health.check(principal=None, org=org)
+                log.info(
+                    "admin health",
+                    extra={
+                        "fields": {
+                            "org": org.name,
+                            "ok": report.ok,
+                            "failing": ",".join(c.id for c in report.failures()),
+                        }
+                    },
+                )
+        finally:
+            correlation_id.reset(token)
+
+    @bp.function_name("log_retention")
+    @bp.timer_trigger(
+        arg_name="timer", schedule="0 40 3 * * *", run_on_startup=False, use_monitor=True
+    )
+    async def log_retention(timer: func.TimerRequest) -> None:
+        token = correlation_id.set(new_correlation_id())
+        try:
+            removed = await container.log_service.purge_expired(list(container.settings.orgs))
+            log.info("write-back log entries removed", extra={"fields": removed})
         finally:
             correlation_id.reset(token)
 

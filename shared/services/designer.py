@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 
 from pydantic import ValidationError
 
@@ -162,6 +163,28 @@ class DesignerService:
         require_admin(principal, self._role)
         stored = await self._store(principal, draft, etag=etag)
         return stored, validate_draft(draft)
+
+    async def draft_with_weights(
+        self,
+        *,
+        principal: Principal,
+        solution_id: str,
+        version: int,
+        weights: Mapping[str, Decimal],
+    ) -> StoredDraft:
+        """A new draft of ``version`` with other weights (model quality's suggestion). An
+        existing draft is never overwritten: it may hold unpublished work."""
+        require_admin(principal, self._role)
+        if await self._drafts.get(tenant_id=principal.tenant_id, solution_id=solution_id):
+            raise Conflict("a draft of this solution exists already", code="draft_exists")
+        stored = await self.start_draft(
+            principal=principal, solution_id=solution_id, language="en", from_version=version
+        )
+        draft = stored.draft.model_copy(deep=True)
+        for criterion in draft.criteria:
+            if criterion.id in weights:
+                criterion.weight = weights[criterion.id]
+        return await self._store(principal, draft, etag=stored.etag)
 
     async def delete_draft(self, *, principal: Principal, solution_id: str) -> None:
         require_admin(principal, self._role)

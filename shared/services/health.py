@@ -157,6 +157,9 @@ class OrgHealthService:
             found = await self._admin.installed_solution(
                 org=org, unique_name=COCKPIT_SOLUTION, caller=caller
             )
+        except CrmRecordNotFound:
+            # Dataverse always has the solution table; an org without it has no solution either.
+            found = None
         except CockpitError as err:
             return not_asked("dynamics_solution", err.code)
         return judge_solution(found)
