@@ -110,9 +110,10 @@ async def health_of_org(
 
 # --- the write-back log -----------------------------------------------------------------------------
 class LogQuery(BaseModel):
-    """The log page's filters; every one optional."""
+    """The log page's filters; every one optional. Other query parameters (``lang``, ``org`` on
+    the page) are not filters and are left to their own handling."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="ignore")
 
     level: list[LogLevel] = []
     since: date | None = None

@@ -177,7 +177,7 @@ async def publish(
                     "schema": {
                         "anyOf": [
                             {"$ref": "#/components/schemas/Solution"},
-                            {"$ref": "#/components/schemas/SolutionDraft"},
+                            {"$ref": "#/components/schemas/SolutionDraft-Input"},
                         ]
                     }
                 }
