@@ -131,7 +131,8 @@ def _query(
         for index, level in enumerate(sorted(filters.levels)):
             names.append(f"Level eq @level{index}")
             params[f"level{index}"] = level.value
-        clauses.append("(" + " or ".join(names) + ")")
+        # Spaces around the parentheses: the SDK finds "@name" parameters between spaces.
+        clauses.append("( " + " or ".join(names) + " )")
     if filters.user is not None:
         clauses.append("User eq @user")
         params["user"] = filters.user
