@@ -64,8 +64,12 @@ async def designer_page(
     stored = await container.designer.draft(principal=principal, solution_id=solution_id)
     problems = validate_draft(stored.draft)
     by_path: dict[str, list[str]] = defaultdict(list)
+    hints: dict[str, str] = {}
     for problem in problems:
-        by_path[problem.path].append(problem_out(problem, lang).message)
+        if problem.severity == "warning":  # a missing translation: marked on the field only
+            hints[problem.path] = problem_out(problem, lang).message
+        else:
+            by_path[problem.path].append(problem_out(problem, lang).message)
     return render(
         request,
         "admin_designer.html",
@@ -74,6 +78,7 @@ async def designer_page(
             "stored": stored,
             "draft": stored.draft,
             "problems": dict(by_path),
+            "hints": hints,
             "problem_count": len(blocking(problems)),
             "warning_count": len(problems) - len(blocking(problems)),
             "colours": ("green", "amber", "red"),

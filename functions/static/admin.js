@@ -99,11 +99,24 @@
     form.querySelectorAll(".problem").forEach(function (node) {
       node.remove();
     });
+    form.querySelectorAll(".hint").forEach(function (node) {
+      node.classList.remove("hint");
+      node.removeAttribute("title");
+    });
     let errors = 0;
     problems.forEach(function (problem) {
-      if (problem.severity === "error") errors += 1;
+      if (problem.severity === "warning") {
+        // A missing translation: marked on the field, not spelled out under it.
+        const field = form.querySelector('[data-field="' + problem.path + '"]');
+        if (field) {
+          field.classList.add("hint");
+          field.title = problem.message;
+        }
+        return;
+      }
+      errors += 1;
       const note = document.createElement("p");
-      note.className = "problem" + (problem.severity === "warning" ? " warning" : "");
+      note.className = "problem";
       note.dataset.for = problem.path;
       note.textContent = problem.message;
       const target = targetFor(form, problem.path);
