@@ -34,7 +34,7 @@ from shared.domain.admin_log import LogEntry, LogLevel
 from shared.domain.bulk import BulkJob
 from shared.domain.designer import Problem, blocking
 from shared.domain.health import Check, HealthReport
-from shared.domain.quality import QualityReport
+from shared.domain.quality import CriterionStat, QualityReport
 from shared.domain.solutions import Solution
 from shared.domain.versions import PublishedVersion, StoredDraft, VersionExtras
 from shared.services.designer import Preview, SolutionFamily
@@ -308,41 +308,41 @@ def _rate(value: Decimal | None, lang: Lang) -> str:
     return "—" if value is None else fmt_percent((value * 100).quantize(Decimal("0.1")), lang)
 
 
-def version_quality_out(solution: Solution, report: QualityReport, lang: Lang) -> VersionQualityOut:
-    criteria = []
-    for stat in report.criteria:
-        criterion = solution.criterion(stat.criterion_id)
-        assert criterion is not None
-        answers = []
-        for a in stat.answers:
-            option = criterion.option(a.option_id) if a.option_id else None
-            answers.append(
-                AnswerStatOut(
-                    option_id=a.option_id,
-                    label=option.label if option else t("not_answered", lang),
-                    deals=a.deals,
-                    won=a.won,
-                    win_rate=str(a.win_rate) if a.win_rate is not None else None,
-                    win_rate_display=_rate(a.win_rate, lang),
-                    signal=a.signal,
-                )
-            )
-        separation = stat.separation
-        criteria.append(
-            CriterionQualityOut(
-                criterion_id=stat.criterion_id,
-                question=criterion.question,
-                answers=answers,
-                separation=str(separation) if separation is not None else None,
-                separation_display=(
-                    t("quality_separation_points", lang, {"points": _points(separation, lang)})
-                    if separation is not None
-                    else t("quality_separation_unknown", lang)
-                ),
-                weight=str(stat.weight),
-                suggested_weight=str(stat.suggested_weight),
+def _criterion_quality(solution: Solution, stat: CriterionStat, lang: Lang) -> CriterionQualityOut:
+    criterion = solution.criterion(stat.criterion_id)
+    assert criterion is not None
+    answers = []
+    for a in stat.answers:
+        option = criterion.option(a.option_id) if a.option_id else None
+        answers.append(
+            AnswerStatOut(
+                option_id=a.option_id,
+                label=option.label if option else t("not_answered", lang),
+                deals=a.deals,
+                won=a.won,
+                win_rate=str(a.win_rate) if a.win_rate is not None else None,
+                win_rate_display=_rate(a.win_rate, lang),
+                signal=a.signal,
             )
         )
+    separation = stat.separation
+    return CriterionQualityOut(
+        criterion_id=stat.criterion_id,
+        question=criterion.question,
+        answers=answers,
+        separation=str(separation) if separation is not None else None,
+        separation_display=(
+            t("quality_separation_points", lang, {"points": _points(separation, lang)})
+            if separation is not None
+            else t("quality_separation_unknown", lang)
+        ),
+        weight=str(stat.weight),
+        suggested_weight=str(stat.suggested_weight),
+    )
+
+
+def version_quality_out(solution: Solution, report: QualityReport, lang: Lang) -> VersionQualityOut:
+    criteria = [_criterion_quality(solution, stat, lang) for stat in report.criteria]
     return VersionQualityOut(
         solution_id=solution.id,
         version=solution.version,
