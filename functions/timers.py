@@ -3,10 +3,11 @@
 - ``writeback_retry`` (every 2 minutes): finishes every write-back still owed to the CRM (busy,
   unreachable, conflicting, or interrupted by a crash), as the app on behalf of each rep
   (``CallerObjectId``), newest evaluation only (``shared/services/writeback.py``).
-- ``expiry_cleanup`` (hourly): deletes expired sessions and sign-in flows.
-- ``admin_health`` (every 15 minutes): the admin console's health check of every configured org,
-  as the app; a check that starts or stops failing is logged in the org's write-back log.
-- ``log_retention`` (daily): removes write-back log entries older than each org's retention.
+- ``expiry_cleanup`` (hourly): deletes expired sessions and sign-in flows; removes write-back log
+  entries older than each org's retention; and runs the admin console's health check of every
+  configured org as the app, so a check that starts or stops failing is logged even when no
+  administrator looks (docs/architecture.md, "Admin console"). Each step runs even when an
+  earlier one failed.
 
 Schedules are NCRONTAB with seconds; only one instance runs a given timer when the app scales out.
 """
@@ -45,43 +46,32 @@ def timers(container: Container) -> func.Blueprint:
     async def expiry_cleanup(timer: func.TimerRequest) -> None:
         token = correlation_id.set(new_correlation_id())
         try:
-            removed = await container.auth.purge_expired()
-            log.info("expired records removed", extra={"fields": removed})
+            for step in (purge_sessions, purge_log, check_health):
+                try:
+                    await step()
+                except Exception as err:  # one broken step never stops the others
+                    log.warning(
+                        "clean-up step failed",
+                        extra={"fields": {"step": step.__name__, "error": type(err).__name__}},
+                    )
         finally:
             correlation_id.reset(token)
 
-    @bp.function_name("admin_health")
-    @bp.timer_trigger(
-        arg_name="timer", schedule="0 */15 * * * *", run_on_startup=False, use_monitor=True
-    )
-    async def admin_health(timer: func.TimerRequest) -> None:
-        token = correlation_id.set(new_correlation_id())
-        try:
-            for org in container.settings.orgs:
-                report = await container.org_health.check(principal=None, org=org)
-                log.info(
-                    "admin health",
-                    extra={
-                        "fields": {
-                            "org": org.name,
-                            "ok": report.ok,
-                            "failing": ",".join(c.id for c in report.failures()),
-                        }
-                    },
-                )
-        finally:
-            correlation_id.reset(token)
+    async def purge_sessions() -> None:
+        removed = await container.auth.purge_expired()
+        log.info("expired records removed", extra={"fields": removed})
 
-    @bp.function_name("log_retention")
-    @bp.timer_trigger(
-        arg_name="timer", schedule="0 40 3 * * *", run_on_startup=False, use_monitor=True
-    )
-    async def log_retention(timer: func.TimerRequest) -> None:
-        token = correlation_id.set(new_correlation_id())
-        try:
-            removed = await container.log_service.purge_expired(list(container.settings.orgs))
-            log.info("write-back log entries removed", extra={"fields": removed})
-        finally:
-            correlation_id.reset(token)
+    async def purge_log() -> None:
+        removed = await container.log_service.purge_expired(list(container.settings.orgs))
+        log.info("write-back log entries removed", extra={"fields": removed})
+
+    async def check_health() -> None:
+        for org in container.settings.orgs:
+            report = await container.org_health.check(principal=None, org=org)
+            failing = ",".join(c.id for c in report.failures())
+            log.info(
+                "admin health",
+                extra={"fields": {"org": org.name, "ok": report.ok, "failing": failing}},
+            )
 
     return bp

@@ -208,6 +208,10 @@ async def test_every_outcome_is_logged_filtered_exported_and_expired(
     assert kept.json() == {"days": 1}
     assert (await ben.put("/api/admin/orgs/contoso/log/retention", {"days": 0})).status_code == 400
     clock.offset = timedelta(days=2)
-    await run_timer(app, "log_retention")
+    await run_timer(app, "expiry_cleanup")  # also ends every session older than 12 hours
     clock.offset = timedelta()
-    assert await entries(ben) == []
+    async for again in signed_in(app, "ben"):
+        left = await entries(again)
+        # Only what the clean-up's own health check logged just now (nothing fails here but the
+        # simulator's missing solutions table).
+        assert {e["event"] for e in left} <= {"health"}, left
