@@ -182,8 +182,7 @@ async def bulk_page(
     org: OrgQuery = None,
 ) -> Response:
     crm_org = _org(container, principal, org)
-    job = await container.bulk.job(principal=principal, org=crm_org)
-    settings = await container.org_settings.get(tenant_id=principal.tenant_id, org=crm_org.name)
+    job, target_field = await container.bulk.overview(principal=principal, org=crm_org)
     return render(
         request,
         "admin_bulk.html",
@@ -191,7 +190,7 @@ async def bulk_page(
             "section": "bulk",
             "org": crm_org.name,
             "orgs": _orgs(container, principal),
-            "target_field": settings.target_field,
+            "target_field": target_field,
             "job": bulk_job_out(job, lang) if job else None,
         },
     )

@@ -238,11 +238,8 @@ async def put_retention(
 async def bulk_status(
     container: ContainerDep, principal: Admin, org: Org, lang: RequestLang
 ) -> BulkStatusOut:
-    job = await container.bulk.job(principal=principal, org=org)
-    settings = await container.org_settings.get(tenant_id=principal.tenant_id, org=org.name)
-    return BulkStatusOut(
-        target_field=settings.target_field, job=bulk_job_out(job, lang) if job else None
-    )
+    job, target_field = await container.bulk.overview(principal=principal, org=org)
+    return BulkStatusOut(target_field=target_field, job=bulk_job_out(job, lang) if job else None)
 
 
 @router.post("/orgs/{org}/bulk", status_code=201, responses=_CHANGE)

@@ -97,13 +97,26 @@ class BulkService:
         require_admin(principal, self._role)
         return await self._state.bulk_job(tenant_id=principal.tenant_id, org=org.name)
 
+    async def overview(self, *, principal: Principal, org: CrmOrg) -> tuple[BulkJob | None, str]:
+        """The org's job (if any) and its current target column."""
+        job = await self.job(principal=principal, org=org)
+        settings = await self._settings.get(tenant_id=principal.tenant_id, org=org.name)
+        return job, settings.target_field
+
     async def start(self, *, principal: Principal, org: CrmOrg) -> BulkJob:
-        """A new job for the org's current target column (a running one must finish first)."""
+        """A new job for the org's current target column (one for the same column must finish
+        first)."""
         require_admin(principal, self._role)
         current = await self._state.bulk_job(tenant_id=principal.tenant_id, org=org.name)
-        if current is not None and current.status is not BulkStatus.FINISHED:
-            raise Conflict("a bulk re-write is not finished yet", code="bulk_running")
         settings = await self._settings.get(tenant_id=principal.tenant_id, org=org.name)
+        if (
+            current is not None
+            and current.status is not BulkStatus.FINISHED
+            and current.column == settings.target_field
+        ):
+            # Unfinished work for this very column is continued, not started over; a job for a
+            # column that is no longer the target is obsolete and is replaced.
+            raise Conflict("a bulk re-write is not finished yet", code="bulk_running")
         caller = self._callers.caller(principal, org)
         info = await self._crm.field_info(org=org, field=settings.target_field, caller=caller)
         check_target_field(info).require_ok()

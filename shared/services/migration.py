@@ -21,6 +21,7 @@ from shared.domain.admin_log import LogEvent, LogOutcome, entry
 from shared.domain.errors import (
     Conflict,
     CrmBusy,
+    CrmRecordNotFound,
     CrmUnavailable,
     Forbidden,
     IdentityUnavailable,
@@ -136,7 +137,7 @@ class MoveService:
             await self._access.require_write(
                 principal=principal, org=org, opportunity_id=key.opportunity_id
             )
-        except Forbidden:
+        except (Forbidden, CrmRecordNotFound):  # Dynamics says no, or the opportunity is gone
             return "not_allowed"
         current = await self._projects.get(key)
         if current is None or current.solution != project.solution:

@@ -137,6 +137,11 @@ async def test_designer_api_from_draft_to_version_to_file(ben: Browser) -> None:
     assert bad.status_code == 400 and bad.json()["detail"].startswith("Die Datei ist keine")
     page = await ben.get(f"/admin/solutions/{B2B.id}/versions/2")
     assert page.status_code == 200 and "version 2" in page.text
+    german = await ben.get(f"/admin/solutions/{B2B.id}/versions/2", params={"lang": "de"})
+    assert "Projekte in contoso" in german.text
+    designer = await ben.get(f"/admin/solutions/{B2B.id}/draft", params={"lang": "de"})
+    assert designer.status_code == 200 and "Vorschau" in designer.text
+    assert "Something went wrong" not in designer.text + german.text
 
 
 async def test_moving_a_project_asks_dynamics_as_the_admin(

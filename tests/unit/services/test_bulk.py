@@ -181,3 +181,19 @@ async def test_a_second_start_waits_for_the_running_job(world: World) -> None:
     with pytest.raises(Conflict) as info:
         await bulk.start(principal=ADMIN, org=ORG)
     assert info.value.code == "bulk_running"
+
+
+async def test_a_job_for_a_column_that_is_no_longer_the_target_is_replaced(world: World) -> None:
+    seed(world, 3)
+    bulk = world.container.bulk
+    await bulk.start(principal=ADMIN, org=ORG)
+    world.crm.fields["cockpit_other"] = field_info("cockpit_other")
+    world.settings.rows[(CONTOSO, "contoso")] = OrgSettings(
+        tenant_id=CONTOSO, org="contoso", target_field="cockpit_other", etag="e3"
+    )
+    with pytest.raises(Conflict) as info:
+        await bulk.run(principal=ADMIN, org=ORG)
+    assert info.value.code == "bulk_column_changed"
+    replaced = await bulk.start(principal=ADMIN, org=ORG)
+    assert replaced.column == "cockpit_other"
+    assert (await bulk.run(principal=ADMIN, org=ORG)).counts["written"] == 3

@@ -145,3 +145,14 @@ async def test_moving_keeps_matching_answers_rescores_and_asks_dynamics_per_proj
     ]
     # The project Dynamics does not let the admin change stays on v1.
     assert await moves.counts(principal=ADMIN, org=ORG, solution_id=B2B.id) == {1: 1, 2: 1}
+
+
+async def test_a_deleted_opportunity_does_not_stop_a_move(world: World) -> None:
+    await on_v1(world, OPP)
+    await on_v1(world, OTHER_OPP)
+    await published_v2(world)
+    del world.crm.opportunities[OPP]
+    result = await world.container.moves.move(
+        principal=ADMIN, org=ORG, solution_id=B2B.id, to_version=2
+    )
+    assert (result.moved, result.not_allowed) == (1, 1)
