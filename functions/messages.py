@@ -1176,5 +1176,9 @@ MESSAGES.update(
         "quality_weight_now": {"en": "Weight now", "de": "Gewichtung jetzt"},
         "quality_weight_suggested": {"en": "Suggested", "de": "Vorschlag"},
         "quality_open_draft": {"en": "Open as a new draft", "de": "Als neuen Entwurf öffnen"},
+        "model_updated": {
+            "en": "Model updated: this project now uses version {version} (was {previous}). Answers that still apply were kept and the probability recalculated.",
+            "de": "Modell aktualisiert: Dieses Projekt verwendet jetzt Version {version} (vorher {previous}). Weiterhin passende Antworten wurden übernommen und die Wahrscheinlichkeit neu berechnet.",
+        },
     }
 )

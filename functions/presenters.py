@@ -252,7 +252,19 @@ def project_page_view(
         target_value=fmt_number(page.target_value, lang) if page.target_value is not None else None,
         show_target=page.settings.target_field != DEFAULT_TARGET_FIELD,
         is_admin=is_admin,
+        model_note=model_update_note(page.history, lang),
     )
+
+
+def model_update_note(history: list[Evaluation], lang: Lang) -> str | None:
+    """ "Model updated" when the newest evaluation uses a newer version of the same solution than
+    the one before it (an administrator moved the project; answers were carried over)."""
+    if len(history) < 2:
+        return None
+    newest, previous = history[0].solution, history[1].solution
+    if newest.id != previous.id or newest.version <= previous.version:
+        return None
+    return t("model_updated", lang, {"version": newest.version, "previous": previous.version})
 
 
 def _choice(solution: Solution) -> ChoiceOut:

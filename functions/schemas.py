@@ -182,6 +182,10 @@ class ProjectPageOut(BaseModel):
     target_value: str | None
     show_target: bool
     is_admin: bool
+    model_note: str | None = Field(
+        default=None,
+        description="Set when an administrator moved the project to a newer version of its model.",
+    )
 
 
 class EvaluationOut(BaseModel):

@@ -28,6 +28,7 @@ def keys() -> set[str]:
     }
     found |= {f"retry_{r}" for r in ("written", "settled", "retrying", "dropped")}
     found |= {f"colour_{c}" for c in ("green", "amber", "red")} | set(CSV_COLUMNS)
+    found.add("model_updated")
     designer = source("shared/domain/designer.py")
     found |= {f"problem_{c}" for c in re.findall(r'Problem\(\s*[^,]+,\s*"([a-z_]+)"', designer)}
     health = source("shared/domain/health.py", "shared/services/health.py")
