@@ -13,7 +13,18 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
 
-from functions import api, api_admin, api_projects, auth, health, my, pages
+from functions import (
+    admin_pages,
+    api,
+    api_admin,
+    api_admin_ops,
+    api_designer,
+    api_projects,
+    auth,
+    health,
+    my,
+    pages,
+)
 from functions.errors import install_error_handlers
 from functions.middleware import (
     BodyLimitMiddleware,
@@ -67,7 +78,18 @@ def create_app(*, settings: Settings | None = None, container: Container | None 
     app.state.container = active
     app.state.settings = settings
     install_error_handlers(app)
-    for module in (health, auth, api, api_projects, api_admin, my, pages):
+    for module in (
+        health,
+        auth,
+        api,
+        api_projects,
+        api_admin,
+        api_designer,
+        api_admin_ops,
+        admin_pages,
+        my,
+        pages,
+    ):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     # add_middleware puts each one outside the previous: the security headers wrap everything,

@@ -278,6 +278,7 @@ def project_page_view(
         chart=chart_view(page.history, lang=lang),
         closed_notice=_closed_notice(page, lang),
         crm_url=record_url(page.org.url, page.project.key.opportunity_id),
+        model_note=model_update_note(page.history, lang),
     )
 
 
@@ -342,6 +343,17 @@ def _closed_notice(page: ProjectPage, lang: Lang) -> str | None:
         else "closed_notice_skip"
     )
     return t(key, lang, {"status": o.status_display or t("closed_badge", lang)})
+
+
+def model_update_note(history: list[Evaluation], lang: Lang) -> str | None:
+    """ "Model updated" when the newest evaluation uses a newer version of the same solution than
+    the one before it (an administrator moved the project; answers were carried over)."""
+    if len(history) < 2:
+        return None
+    newest, previous = history[0].solution, history[1].solution
+    if newest.id != previous.id or newest.version <= previous.version:
+        return None
+    return t("model_updated", lang, {"version": newest.version, "previous": previous.version})
 
 
 def _choice(solution: Solution) -> ChoiceOut:

@@ -254,6 +254,10 @@ class ProjectPageOut(BaseModel):
     chart: ChartOut | None = None
     closed_notice: str | None = Field(None, description="What happens to a closed opportunity.")
     crm_url: str | None = Field(None, description="The opportunity in Dynamics 365.")
+    model_note: str | None = Field(
+        default=None,
+        description="Set when an administrator moved the project to a newer version of its model.",
+    )
 
 
 class EvaluationOut(BaseModel):

@@ -3,7 +3,11 @@
 - ``writeback_retry`` (every 2 minutes): finishes every write-back still owed to the CRM (busy,
   unreachable, conflicting, or interrupted by a crash), as the app on behalf of each rep
   (``CallerObjectId``), newest evaluation only (``shared/services/writeback.py``).
-- ``expiry_cleanup`` (hourly): deletes expired sessions and sign-in flows.
+- ``expiry_cleanup`` (hourly): deletes expired sessions and sign-in flows; removes write-back log
+  entries older than each org's retention; and runs the admin console's health check of every
+  configured org as the app, so a check that starts or stops failing is logged even when no
+  administrator looks (docs/architecture.md, "Admin console"). Each step runs even when an
+  earlier one failed.
 
 Schedules are NCRONTAB with seconds; in Azure only one instance runs a given timer when the app
 scales out. The local stack runs the very same jobs through :func:`run_timer` on the same
@@ -31,9 +35,40 @@ class Timer:
     job: Callable[[Container], Awaitable[Mapping[str, int]]]
 
 
+async def clean_up(container: Container) -> Mapping[str, int]:
+    """The hourly clean-up: expired sessions and sign-in flows, write-back log entries past their
+    retention, and each org's health check (failures are logged when they start and stop). One
+    broken step never stops the others."""
+    counts: dict[str, int] = {}
+    orgs = list(container.settings.orgs)
+    steps: tuple[tuple[str, Awaitable[Mapping[str, int]]], ...] = (
+        ("sessions", container.auth.purge_expired()),
+        ("log", container.log_service.purge_expired(orgs)),
+        ("health", _check_health(container)),
+    )
+    for name, step in steps:
+        try:
+            counts.update(await step)
+        except Exception as err:
+            counts[f"{name}_failed"] = 1
+            log.warning(
+                "clean-up step failed",
+                extra={"fields": {"step": name, "error": type(err).__name__}},
+            )
+    return counts
+
+
+async def _check_health(container: Container) -> dict[str, int]:
+    failing = 0
+    for org in container.settings.orgs:
+        report = await container.org_health.check(principal=None, org=org)
+        failing += len(report.failures())
+    return {"health_failures": failing}
+
+
 TIMERS = (
     Timer("writeback_retry", "0 */2 * * * *", lambda c: c.writeback.process_queue()),
-    Timer("expiry_cleanup", "0 17 * * * *", lambda c: c.auth.purge_expired()),
+    Timer("expiry_cleanup", "0 17 * * * *", clean_up),
 )
 
 

@@ -19,7 +19,10 @@ from urllib.parse import urlsplit
 import httpx
 
 from shared.adapters.clock import SystemClock
-from shared.adapters.tables.client import StorageOpCounter, TableConnection, Tables
+from shared.adapters.tables.admin_state import TableAdminStateStore
+from shared.adapters.tables.client import TABLES, StorageOpCounter, TableConnection, Tables
+from shared.adapters.tables.designs import TableDraftStore
+from shared.adapters.tables.directory import TableProjectDirectory
 from shared.adapters.tables.evaluations import TableEvaluationStore
 from shared.adapters.tables.identity import (
     TableLoginFlowStore,
@@ -31,25 +34,37 @@ from shared.adapters.tables.org_settings import TableOrgSettingsStore
 from shared.adapters.tables.outbox import TableOutboxStore
 from shared.adapters.tables.projects import TableProjectStore
 from shared.adapters.tables.solutions import TableSolutionStore
+from shared.adapters.tables.writeback_log import TableWritebackLogStore
 from shared.ports import (
+    AdminStateStore,
     BearerTokenVerifier,
     Clock,
+    CrmAdminGateway,
     CrmGateway,
+    DraftStore,
     EvaluationStore,
     IdentityProvider,
     LoginFlowStore,
     MyProjectsStore,
     OrgSettingsStore,
     OutboxStore,
+    ProjectDirectory,
     ProjectStore,
     SessionStore,
+    SolutionCatalog,
     SolutionStore,
     TokenCacheStore,
+    WritebackLogStore,
 )
 from shared.services.access import AccessPolicy
 from shared.services.admin import AdminService
 from shared.services.auth import AuthConfig, AuthService
+from shared.services.bulk import BulkService
+from shared.services.designer import DesignerService
 from shared.services.followups import FollowUpService
+from shared.services.health import HealthDependencies, OrgHealthService
+from shared.services.migration import MoveService
+from shared.services.model_quality import ModelQualityService
 from shared.services.my_cockpit import MyCockpitService
 from shared.services.orgs import OrgDirectory
 from shared.services.predictive import PredictiveScoreService
@@ -57,6 +72,7 @@ from shared.services.projects import ProjectService
 from shared.services.qualification import QualificationService
 from shared.services.readiness import ReadinessService
 from shared.services.writeback import WritebackService
+from shared.services.writeback_log import WritebackLogService
 from shared.settings import Settings
 
 if TYPE_CHECKING:
@@ -195,11 +211,12 @@ class Container:
     # --- CRM and the journey ----------------------------------------------------------------------
     @cached_property
     def crm(self) -> CrmGateway:
-        from shared.adapters.dataverse.gateway import DataverseGateway
+        # The gateway with the admin console's reads: one transport for both (docs/architecture.md).
+        from shared.adapters.dataverse.admin_queries import DataverseAdminGateway
         from shared.adapters.dataverse.transport import RetryPolicy
 
         s = self.settings
-        return DataverseGateway(
+        return DataverseAdminGateway(
             client=self.http,
             policy=RetryPolicy(
                 max_attempts=s.dataverse_max_attempts,
@@ -298,6 +315,7 @@ class Container:
             clock=self.clock,
             grace=timedelta(seconds=self.settings.writeback_grace_seconds),
             interactive_budget_seconds=self.settings.dataverse_interactive_budget_seconds,
+            log=self.writeback_log,
         )
 
     @cached_property
@@ -325,11 +343,131 @@ class Container:
             callers=self.auth,
             clock=self.clock,
             admin_role=self.settings.admin_role,
+            log=self.writeback_log,
         )
 
     @cached_property
     def outbox(self) -> OutboxStore:
         return TableOutboxStore(self.tables)
+
+    # --- the admin console --------------------------------------------------------------------------
+    @cached_property
+    def crm_admin(self) -> CrmAdminGateway:
+        from shared.adapters.dataverse.admin_queries import DataverseAdminGateway
+
+        crm = self.crm
+        if isinstance(crm, DataverseAdminGateway):
+            return crm
+        raise TypeError("crm was replaced: replace crm_admin as well")
+
+    @cached_property
+    def writeback_log(self) -> WritebackLogStore:
+        return TableWritebackLogStore(self.tables)
+
+    @cached_property
+    def admin_state(self) -> AdminStateStore:
+        return TableAdminStateStore(self.tables)
+
+    @cached_property
+    def drafts(self) -> DraftStore:
+        return TableDraftStore(self.tables)
+
+    @cached_property
+    def directory(self) -> ProjectDirectory:
+        return TableProjectDirectory(self.tables)
+
+    @cached_property
+    def solution_catalog(self) -> SolutionCatalog:
+        return TableProjectDirectory(self.tables)
+
+    @cached_property
+    def log_service(self) -> WritebackLogService:
+        return WritebackLogService(
+            store=self.writeback_log,
+            state=self.admin_state,
+            projects=self.projects,
+            directory=self.directory,
+            writeback=self.writeback,
+            orgs=self.orgs,
+            clock=self.clock,
+            admin_role=self.settings.admin_role,
+        )
+
+    @cached_property
+    def designer(self) -> DesignerService:
+        return DesignerService(
+            drafts=self.drafts,
+            catalog=self.solution_catalog,
+            qualification=self.qualification,
+            orgs=self.orgs,
+            log=self.writeback_log,
+            clock=self.clock,
+            admin_role=self.settings.admin_role,
+        )
+
+    @cached_property
+    def moves(self) -> MoveService:
+        return MoveService(
+            access=self.access,
+            projects=self.projects,
+            directory=self.directory,
+            evaluations=self.evaluations,
+            solutions=self.solutions,
+            writeback=self.writeback,
+            log=self.writeback_log,
+            clock=self.clock,
+            admin_role=self.settings.admin_role,
+        )
+
+    @cached_property
+    def org_health(self) -> OrgHealthService:
+        return OrgHealthService(
+            crm=self.crm,
+            crm_admin=self.crm_admin,
+            callers=self.auth,
+            identity=self.identity,
+            org_settings=self.org_settings,
+            directory=self.directory,
+            state=self.admin_state,
+            log=self.writeback_log,
+            deps=self.health_dependencies,
+            clock=self.clock,
+            admin_role=self.settings.admin_role,
+        )
+
+    @cached_property
+    def health_dependencies(self) -> HealthDependencies:
+        return HealthDependencies(
+            client_id=self.settings.client_id,
+            storage=self.tables,
+            table_names=tuple(TABLES),
+            token_key=lambda: self.secret_box,
+        )
+
+    @cached_property
+    def bulk(self) -> BulkService:
+        return BulkService(
+            crm=self.crm,
+            crm_admin=self.crm_admin,
+            callers=self.auth,
+            directory=self.directory,
+            org_settings=self.org_settings,
+            state=self.admin_state,
+            log=self.writeback_log,
+            clock=self.clock,
+            admin_role=self.settings.admin_role,
+        )
+
+    @cached_property
+    def model_quality(self) -> ModelQualityService:
+        return ModelQualityService(
+            crm=self.crm,
+            crm_admin=self.crm_admin,
+            callers=self.auth,
+            directory=self.directory,
+            solutions=self.solutions,
+            admin_role=self.settings.admin_role,
+        )
 
     @cached_property
     def bearer(self) -> BearerTokenVerifier:

@@ -6,11 +6,13 @@ Every method raises only errors from ``shared.domain.errors``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
+from shared.domain.admin_log import LogEntry, LogFilter, LogLevel, LogPage
+from shared.domain.bulk import BulkJob
 from shared.domain.crm import (
     CrmCaller,
     CrmIdentity,
@@ -20,6 +22,7 @@ from shared.domain.crm import (
     Opportunity,
     PredictiveScore,
 )
+from shared.domain.crm_admin import ApplicationUser, InstalledSolution, OpportunityRow
 from shared.domain.evaluations import Evaluation, OutboxItem
 from shared.domain.identity import LoginResult, Principal, Session, TokenResult
 from shared.domain.my_projects import MyProject
@@ -27,6 +30,7 @@ from shared.domain.org_settings import OrgSettings
 from shared.domain.orgs import CrmOrg
 from shared.domain.projects import Project, ProjectKey
 from shared.domain.solutions import Solution
+from shared.domain.versions import PublishedVersion, StoredDraft, VersionExtras
 
 
 class Clock(Protocol):
@@ -315,3 +319,122 @@ class MyProjectsStore(Protocol):
     async def forget(self, *, user: str, key: ProjectKey) -> None:
         """Remove the person's entry for a project (absent is fine)."""
         ...
+
+
+# --- the admin console ------------------------------------------------------------------------------
+
+
+class CrmAdminGateway(Protocol):
+    """What the admin console reads from the CRM besides single opportunities."""
+
+    async def installed_solution(
+        self, *, org: CrmOrg, unique_name: str, caller: CrmCaller
+    ) -> InstalledSolution | None:
+        """The solution with this unique name, or None when it is not installed."""
+        ...
+
+    async def application_user(
+        self, *, org: CrmOrg, app_id: str, caller: CrmCaller
+    ) -> ApplicationUser | None:
+        """The application user of an app registration (client id), or None."""
+        ...
+
+    def opportunity_pages(
+        self,
+        *,
+        org: CrmOrg,
+        caller: CrmCaller,
+        fields: Sequence[str] = (),
+        closed_only: bool = False,
+        close_date: bool = False,
+    ) -> AsyncIterator[list[OpportunityRow]]:
+        """Every opportunity the caller may read (only won/lost ones with ``closed_only``), one
+        request per page; ``fields`` are numeric columns to include, ``close_date`` adds the
+        actual close date."""
+        ...
+
+
+class WritebackLogStore(Protocol):
+    """The append-only write-back log, one partition per org, newest first."""
+
+    async def append(self, entry: LogEntry) -> None: ...
+
+    async def page(
+        self,
+        *,
+        tenant_id: str,
+        org: str,
+        filters: LogFilter,
+        cursor: str | None = None,
+        limit: int = 50,
+    ) -> LogPage:
+        """Up to ``limit`` matching entries older than ``cursor`` (None: the newest)."""
+        ...
+
+    async def counts(self, *, tenant_id: str, org: str, since: datetime) -> dict[LogLevel, int]:
+        """How many entries of each level since ``since``."""
+        ...
+
+    async def purge(self, *, tenant_id: str, org: str, before: datetime) -> int:
+        """Delete entries older than ``before``; returns how many."""
+        ...
+
+
+class AdminStateStore(Protocol):
+    """Small per-org records of the admin console: the bulk job, log retention, last health."""
+
+    async def bulk_job(self, *, tenant_id: str, org: str) -> BulkJob | None: ...
+
+    async def save_bulk_job(self, job: BulkJob) -> BulkJob:
+        """ETag-conditional (None creates); Conflict when another run changed it meanwhile."""
+        ...
+
+    async def retention_days(self, *, tenant_id: str, org: str) -> int:
+        """The log retention in days (the default when never set)."""
+        ...
+
+    async def save_retention_days(self, *, tenant_id: str, org: str, days: int) -> None: ...
+
+    async def health_failures(self, *, tenant_id: str, org: str) -> frozenset[str] | None:
+        """The check ids that failed at the last health run (None: never ran)."""
+        ...
+
+    async def save_health_failures(
+        self, *, tenant_id: str, org: str, failing: frozenset[str], at: datetime
+    ) -> None: ...
+
+
+class ProjectDirectory(Protocol):
+    """Org-wide reads of the cockpit's own data (one paged range query each)."""
+
+    async def projects(self, *, tenant_id: str, org: str) -> list[Project]: ...
+
+    async def histories(
+        self, *, tenant_id: str, org: str, newest_only: bool = False
+    ) -> dict[str, list[Evaluation]]:
+        """Evaluations per opportunity id, newest first (only the newest with ``newest_only``)."""
+        ...
+
+
+class SolutionCatalog(Protocol):
+    async def versions(self, *, tenant_id: str) -> list[PublishedVersion]:
+        """Every version the tenant can see (built-in and published), with who and when."""
+        ...
+
+
+class DraftStore(Protocol):
+    async def get(self, *, tenant_id: str, solution_id: str) -> StoredDraft | None: ...
+
+    async def all(self, *, tenant_id: str) -> list[StoredDraft]: ...
+
+    async def save(self, draft: StoredDraft) -> StoredDraft:
+        """ETag-conditional (None creates); Conflict when someone saved meanwhile."""
+        ...
+
+    async def delete(self, *, tenant_id: str, solution_id: str) -> None: ...
+
+    async def extras(
+        self, *, tenant_id: str, solution_id: str, version: int
+    ) -> VersionExtras | None: ...
+
+    async def save_extras(self, *, tenant_id: str, extras: VersionExtras) -> None: ...

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from shared.domain.admin_log import LogEvent, LogOutcome, entry
 from shared.domain.errors import (
     CockpitError,
     ConfigurationInvalid,
@@ -17,7 +18,8 @@ from shared.domain.identity import Principal
 from shared.domain.org_settings import OrgSettings
 from shared.domain.orgs import CrmOrg
 from shared.domain.writeback import ClosedPolicy, FieldCheck, check_target_field
-from shared.ports import Clock, CrmCallers, CrmGateway, OrgSettingsStore
+from shared.ports import Clock, CrmCallers, CrmGateway, OrgSettingsStore, WritebackLogStore
+from shared.services.admin_common import append_quietly
 
 
 @dataclass(frozen=True)
@@ -37,8 +39,10 @@ class AdminService:
         callers: CrmCallers,
         clock: Clock,
         admin_role: str,
+        log: WritebackLogStore | None = None,
     ) -> None:
         self._settings = org_settings
+        self._log = log
         self._crm = crm
         self._callers = callers
         self._clock = clock
@@ -104,7 +108,26 @@ class AdminService:
             by=principal.object_id,
             at=self._clock.now(),
         )
-        return await self._settings.save(changed)
+        saved = await self._settings.save(changed)
+        await append_quietly(
+            self._log,
+            entry(
+                tenant_id=principal.tenant_id,
+                org=org.name,
+                at=self._clock.now(),
+                event=LogEvent.SETTINGS,
+                outcome=LogOutcome.SETTINGS_SAVED,
+                user=principal.object_id,
+                column=target_field,
+                params={
+                    "field_before": current.target_field,
+                    "field_after": target_field,
+                    "policy_before": current.closed_policy.value,
+                    "policy_after": closed_policy.value,
+                },
+            ),
+        )
+        return saved
 
     async def _check_field(
         self, *, principal: Principal, org: CrmOrg, field: str

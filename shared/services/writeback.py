@@ -25,6 +25,7 @@ import uuid
 from datetime import timedelta
 from decimal import Decimal
 
+from shared.domain.admin_log import LogEvent, entry, writeback_outcome
 from shared.domain.crm import CrmCaller, Opportunity
 from shared.domain.errors import (
     CockpitError,
@@ -49,6 +50,7 @@ from shared.ports import (
     EvaluationStore,
     OrgSettingsStore,
     OutboxStore,
+    WritebackLogStore,
 )
 from shared.services.orgs import OrgDirectory
 from shared.telemetry import WritebackOutcome as MeasuredOutcome
@@ -101,6 +103,7 @@ class WritebackService:
         clock: Clock,
         grace: timedelta = DEFAULT_GRACE,
         interactive_budget_seconds: float | None = None,
+        log: WritebackLogStore | None = None,
     ) -> None:
         self._evaluations = evaluations
         self._outbox = outbox
@@ -111,6 +114,9 @@ class WritebackService:
         self._clock = clock
         self._grace = grace
         self._budget = interactive_budget_seconds
+        # Every outcome goes to the administrator's write-back log (docs/architecture.md,
+        # "Admin console"); None only for tests that do not look at it.
+        self._log = log
 
     # --- the interactive path --------------------------------------------------------------------
     async def remember_intent(self, key: ProjectKey, evaluation_id: str) -> OutboxItem:
@@ -140,7 +146,11 @@ class WritebackService:
         caller = self._callers.caller(principal, org, budget_seconds=self._budget)
         outcome, wrote = await self._attempt(caller=caller, org=org, key=key, evaluation=evaluation)
         _measure(outcome, background=False, org=org.name)
-        return await self._settle(key, evaluation.with_writeback(outcome), item=item, wrote=wrote)
+        settled = await self._settle(
+            key, evaluation.with_writeback(outcome), item=item, wrote=wrote
+        )
+        await self._record(key, settled, background=False)
+        return settled
 
     # --- the background path ---------------------------------------------------------------------
     async def process_queue(self, *, limit: int = 50) -> dict[str, int]:
@@ -183,6 +193,7 @@ class WritebackService:
         settled = await self._settle(
             item.key, newest.with_writeback(outcome), item=item, wrote=wrote
         )
+        await self._record(item.key, settled, background=True, attempt=item.attempts + 1)
         if settled.writeback.status is WritebackStatus.WRITTEN:
             return "written"
         return "settled" if settled.writeback.status.settled else "retrying"
@@ -194,11 +205,65 @@ class WritebackService:
             if evaluation.evaluation_id == item.evaluation_id:
                 if not evaluation.writeback.status.settled:
                     outcome = self._outcome(WritebackStatus.SUPERSEDED)
-                    await self._evaluations.record_writeback(
-                        item.key, evaluation.with_writeback(outcome)
-                    )
+                    superseded = evaluation.with_writeback(outcome)
+                    await self._evaluations.record_writeback(item.key, superseded)
+                    await self._record(item.key, superseded, background=True)
                 break
         await self._outbox.remove(item)
+
+    async def retry_now(self, key: ProjectKey) -> str | None:
+        """An administrator's "retry now": queue the project's newest evaluation as due at once
+        and run it as the timer would (as the app on behalf of the rep, so Dynamics applies the
+        rep's own rights). None when there is nothing to write; else the timer's category."""
+        history = await self._evaluations.latest(key, limit=1)
+        if not history:
+            return None
+        now = self._clock.now()
+        item = await self._outbox.put(
+            OutboxItem(
+                key=key,
+                evaluation_id=history[0].evaluation_id,
+                attempts=0,
+                next_attempt_at=now,
+                created_at=now,
+            )
+        )
+        return await self._process(item)
+
+    async def _record(
+        self,
+        key: ProjectKey,
+        evaluation: Evaluation,
+        *,
+        background: bool,
+        attempt: int | None = None,
+    ) -> None:
+        """One log entry per outcome; the log never stops or fails a write-back."""
+        if self._log is None:
+            return
+        outcome = evaluation.writeback
+        try:
+            await self._log.append(
+                entry(
+                    tenant_id=key.tenant_id,
+                    org=key.org,
+                    at=self._clock.now(),
+                    event=LogEvent.WRITEBACK,
+                    outcome=writeback_outcome(outcome.status, outcome.code, background=background),
+                    user=evaluation.evaluator,
+                    opportunity_id=key.opportunity_id,
+                    code=outcome.code,
+                    column=outcome.field,
+                    value=outcome.value,
+                    attempt=attempt,
+                    params={"evaluation": evaluation.evaluation_id},
+                )
+            )
+        except Exception as err:
+            log.warning(
+                "write-back log entry lost",
+                extra={"fields": {"error": err.__class__.__name__, "detail": str(err)[:200]}},
+            )
 
     # --- one attempt -----------------------------------------------------------------------------
     async def _attempt(

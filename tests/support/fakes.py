@@ -11,6 +11,14 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from shared.domain.admin_log import (
+    DEFAULT_RETENTION_DAYS,
+    LogEntry,
+    LogFilter,
+    LogLevel,
+    LogPage,
+)
+from shared.domain.bulk import BulkJob
 from shared.domain.crm import (
     CrmCaller,
     CrmIdentity,
@@ -21,6 +29,11 @@ from shared.domain.crm import (
     OpportunityState,
     PredictiveScore,
 )
+from shared.domain.crm_admin import (
+    ApplicationUser,
+    InstalledSolution,
+    OpportunityRow,
+)
 from shared.domain.errors import (
     Conflict,
     CrmAccessDenied,
@@ -28,6 +41,7 @@ from shared.domain.errors import (
     CrmRecordNotFound,
     NotFound,
     ReauthRequired,
+    StorageUnavailable,
 )
 from shared.domain.evaluations import Evaluation, OutboxItem
 from shared.domain.identity import LoginResult, Session, TokenResult
@@ -36,6 +50,7 @@ from shared.domain.org_settings import OrgSettings
 from shared.domain.orgs import CrmOrg
 from shared.domain.projects import Project, ProjectKey
 from shared.domain.solutions import Solution, builtin_solutions
+from shared.domain.versions import PublishedVersion, StoredDraft, VersionExtras
 
 
 class FakeClock:
@@ -511,3 +526,244 @@ class FakeMyProjects:
 
     async def forget(self, *, user: str, key: ProjectKey) -> None:
         self.rows.pop((key.tenant_id, user, key), None)
+
+
+# --- the admin console --------------------------------------------------------------------------------
+
+
+class FakeWritebackLog:
+    """The log in memory, newest first, with the table store's cursor semantics."""
+
+    def __init__(self) -> None:
+        self.rows: list[LogEntry] = []
+        self._seq = 0
+
+    async def append(self, entry: LogEntry) -> None:
+        self._seq += 1
+        self.rows.insert(0, replace(entry, entry_id=f"{10**9 - self._seq:010d}"))
+
+    def of(self, org: str = "contoso") -> list[LogEntry]:
+        return [e for e in self.rows if e.org == org]
+
+    async def page(
+        self,
+        *,
+        tenant_id: str,
+        org: str,
+        filters: LogFilter,
+        cursor: str | None = None,
+        limit: int = 50,
+    ) -> LogPage:
+        rows = [
+            e
+            for e in self.rows
+            if e.tenant_id == tenant_id
+            and e.org == org
+            and filters.matches(e)
+            and (cursor is None or (e.entry_id or "") > cursor)
+        ]
+        page = rows[:limit]
+        more = len(rows) > limit
+        return LogPage(entries=page, next_cursor=page[-1].entry_id if more else None)
+
+    async def counts(self, *, tenant_id: str, org: str, since: datetime) -> dict[LogLevel, int]:
+        counts = dict.fromkeys(LogLevel, 0)
+        for e in self.rows:
+            if e.tenant_id == tenant_id and e.org == org and e.at >= since:
+                counts[e.level] += 1
+        return counts
+
+    async def purge(self, *, tenant_id: str, org: str, before: datetime) -> int:
+        old = [e for e in self.rows if e.tenant_id == tenant_id and e.org == org and e.at < before]
+        self.rows = [e for e in self.rows if e not in old]
+        return len(old)
+
+
+class FakeAdminState:
+    def __init__(self) -> None:
+        self.jobs: dict[tuple[str, str], BulkJob] = {}
+        self.retention: dict[tuple[str, str], int] = {}
+        self.health: dict[tuple[str, str], frozenset[str]] = {}
+
+    async def bulk_job(self, *, tenant_id: str, org: str) -> BulkJob | None:
+        return self.jobs.get((tenant_id, org))
+
+    async def save_bulk_job(self, job: BulkJob) -> BulkJob:
+        current = self.jobs.get((job.tenant_id, job.org))
+        if (current is None) != (job.etag is None) or (
+            current is not None and current.etag != job.etag
+        ):
+            raise Conflict("bulk job changed", code="bulk_conflict")
+        stored = replace(job, etag=uuid.uuid4().hex)
+        self.jobs[(job.tenant_id, job.org)] = stored
+        return stored
+
+    async def retention_days(self, *, tenant_id: str, org: str) -> int:
+        return self.retention.get((tenant_id, org), DEFAULT_RETENTION_DAYS)
+
+    async def save_retention_days(self, *, tenant_id: str, org: str, days: int) -> None:
+        self.retention[(tenant_id, org)] = days
+
+    async def health_failures(self, *, tenant_id: str, org: str) -> frozenset[str] | None:
+        return self.health.get((tenant_id, org))
+
+    async def save_health_failures(
+        self, *, tenant_id: str, org: str, failing: frozenset[str], at: datetime
+    ) -> None:
+        self.health[(tenant_id, org)] = failing
+
+
+class FakeDrafts:
+    def __init__(self) -> None:
+        self.rows: dict[tuple[str, str], StoredDraft] = {}
+        self.extra_rows: dict[tuple[str, str, int], VersionExtras] = {}
+
+    async def get(self, *, tenant_id: str, solution_id: str) -> StoredDraft | None:
+        return self.rows.get((tenant_id, solution_id))
+
+    async def all(self, *, tenant_id: str) -> list[StoredDraft]:
+        return [d for (t, _), d in self.rows.items() if t == tenant_id]
+
+    async def save(self, draft: StoredDraft) -> StoredDraft:
+        key = (draft.tenant_id, draft.draft.id)
+        current = self.rows.get(key)
+        if (current is None) != (draft.etag is None) or (
+            current is not None and current.etag != draft.etag
+        ):
+            raise Conflict("draft changed")
+        stored = replace(draft, etag=uuid.uuid4().hex)
+        self.rows[key] = stored
+        return stored
+
+    async def delete(self, *, tenant_id: str, solution_id: str) -> None:
+        self.rows.pop((tenant_id, solution_id), None)
+
+    async def extras(
+        self, *, tenant_id: str, solution_id: str, version: int
+    ) -> VersionExtras | None:
+        return self.extra_rows.get((tenant_id, solution_id, version))
+
+    async def save_extras(self, *, tenant_id: str, extras: VersionExtras) -> None:
+        key = (tenant_id, extras.solution_id, extras.version)
+        if key in self.extra_rows:
+            raise Conflict("published")
+        self.extra_rows[key] = extras
+
+
+class FakeDirectory:
+    """Org-wide reads over the fake project and evaluation stores (and the solution catalogue)."""
+
+    def __init__(
+        self, projects: FakeProjects, evaluations: FakeEvaluations, solutions: FakeSolutions
+    ) -> None:
+        self._projects = projects
+        self._evaluations = evaluations
+        self._solutions = solutions
+        self.scans = 0
+
+    async def projects(self, *, tenant_id: str, org: str) -> list[Project]:
+        self.scans += 1
+        return [
+            p for k, p in self._projects.rows.items() if k.tenant_id == tenant_id and k.org == org
+        ]
+
+    async def histories(
+        self, *, tenant_id: str, org: str, newest_only: bool = False
+    ) -> dict[str, list[Evaluation]]:
+        self.scans += 1
+        found = {}
+        for key, rows in self._evaluations.rows.items():
+            if key.tenant_id == tenant_id and key.org == org and rows:
+                found[key.opportunity_id] = list(rows[:1] if newest_only else rows)
+        return found
+
+    async def versions(self, *, tenant_id: str) -> list[PublishedVersion]:
+        found = [
+            PublishedVersion(solution=s, published_by=None, published_at=None, builtin=True)
+            for s in builtin_solutions()
+        ]
+        found += [
+            PublishedVersion(solution=s, published_by="admin", published_at=None)
+            for s in self._solutions.custom.get(tenant_id, [])
+        ]
+        return sorted(found, key=lambda v: (v.solution.id, v.solution.version))
+
+
+class FakeCrmAdmin:
+    """The admin reads over a :class:`FakeCrm`'s opportunities; pages of ``page_size`` rows."""
+
+    def __init__(self, crm: FakeCrm, *, page_size: int = 5000) -> None:
+        self.crm = crm
+        self.page_size = page_size
+        self.solution: InstalledSolution | None = InstalledSolution(
+            "OpportunityCockpit", "1.0.0.0", True
+        )
+        self.app_user: ApplicationUser | None = ApplicationUser("app-user", False)
+        self.close_dates: dict[str, Any] = {}
+        self.pages_read = 0
+
+    async def installed_solution(
+        self, *, org: CrmOrg, unique_name: str, caller: CrmCaller
+    ) -> InstalledSolution | None:
+        self.crm.calls.append(("solution", unique_name))
+        self.crm._maybe_fail("solution")
+        return self.solution
+
+    async def application_user(
+        self, *, org: CrmOrg, app_id: str, caller: CrmCaller
+    ) -> ApplicationUser | None:
+        self.crm.calls.append(("app_user", app_id))
+        self.crm._maybe_fail("app_user")
+        return self.app_user
+
+    async def opportunity_pages(
+        self,
+        *,
+        org: CrmOrg,
+        caller: CrmCaller,
+        fields: Sequence[str] = (),
+        closed_only: bool = False,
+        close_date: bool = False,
+    ) -> Any:
+        visible = []
+        for oid, o in sorted(self.crm.opportunities.items()):
+            if closed_only and not o.state.closed:
+                continue
+            if "ReadAccess" not in self.crm._rights(caller, oid):
+                continue
+            values = {f: _value_of(o, f) for f in fields}
+            visible.append(
+                OpportunityRow(
+                    id=oid,
+                    state=o.state,
+                    close_date=self.close_dates.get(oid) if close_date else None,
+                    values=values,
+                )
+            )
+        for start in range(0, max(len(visible), 1), self.page_size):
+            self.pages_read += 1
+            self.crm.calls.append(("page", str(start)))
+            self.crm._maybe_fail("page")
+            yield visible[start : start + self.page_size]
+
+
+def _value_of(o: Opportunity, field: str) -> Decimal | None:
+    if field == "closeprobability":
+        return None if o.probability is None else Decimal(o.probability)
+    return o.extra_values.get(field)
+
+
+class FakeStorageProbe:
+    """Storage as the health check sees it: ``down`` fails everything, ``broken`` some tables."""
+
+    def __init__(self) -> None:
+        self.down = False
+        self.broken: set[str] = set()
+
+    async def ping(self) -> None:
+        if self.down:
+            raise StorageUnavailable("storage did not answer")
+
+    async def probe(self, logical: str) -> None:
+        if self.down or logical in self.broken:
+            raise StorageUnavailable(f"{logical} did not answer")

@@ -6,14 +6,21 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from shared.adapters.crypto import SecretBox
+from shared.adapters.tables.client import TABLES
 from shared.bootstrap import Container, build_container
 from shared.domain.identity import Principal
 from shared.domain.orgs import CrmOrg
 from shared.domain.projects import ProjectKey
+from shared.services.health import HealthDependencies
 from tests.support.fakes import (
+    FakeAdminState,
     FakeCaches,
     FakeClock,
     FakeCrm,
+    FakeCrmAdmin,
+    FakeDirectory,
+    FakeDrafts,
     FakeEvaluations,
     FakeFlows,
     FakeIdentity,
@@ -23,6 +30,8 @@ from tests.support.fakes import (
     FakeProjects,
     FakeSessions,
     FakeSolutions,
+    FakeStorageProbe,
+    FakeWritebackLog,
     opportunity,
 )
 from tests.support.settings import explicit_settings
@@ -66,8 +75,16 @@ class World:
         self.caches = FakeCaches()
         for user in {"rep", "admin", *users}:
             self.caches.rows[(CONTOSO, user)] = ("{}", f"etag-{user}")
+        # The admin console's parts (the write-back log is written by every write-back).
+        self.log = FakeWritebackLog()
+        self.admin_state = FakeAdminState()
+        self.drafts = FakeDrafts()
+        self.directory = FakeDirectory(self.projects, self.evaluations, self.solutions)
+        self.crm_admin = FakeCrmAdmin(self.crm)
+        self.storage = FakeStorageProbe()
+        settings_values = unit_settings(**settings)
         self.container: Container = build_container(
-            unit_settings(**settings),
+            settings_values,
             clock=self.clock,
             crm=self.crm,
             identity=self.identity,
@@ -80,6 +97,18 @@ class World:
             login_flows=FakeFlows(),
             token_caches=self.caches,
             my_projects=self.my_projects,
+            writeback_log=self.log,
+            admin_state=self.admin_state,
+            drafts=self.drafts,
+            directory=self.directory,
+            solution_catalog=self.directory,
+            crm_admin=self.crm_admin,
+            health_dependencies=HealthDependencies(
+                client_id=settings_values.client_id,
+                storage=self.storage,
+                table_names=tuple(TABLES),
+                token_key=lambda: SecretBox(settings_values.token_cache_key_bytes),
+            ),
         )
 
     def pass_time(self, **kwargs: float) -> None:

@@ -44,6 +44,10 @@ TABLES: dict[str, str] = {
     "token_caches": "TokenCaches",
     "outbox": "Outbox",
     "my_projects": "MyProjects",
+    # The admin console: the write-back log, per-org admin records, the solution designer.
+    "writeback_log": "WritebackLog",
+    "admin_state": "AdminState",
+    "designs": "SolutionDesigns",
 }
 
 # A point operation normally takes ~1 ms on Azurite and tens of ms on Azure. Short timeouts and few
@@ -208,6 +212,21 @@ class Tables:
             raise StorageUnavailable(f"storage refused our credentials: {_short(err)}") from err
         except (TimeoutError, AzureError, OSError) as err:
             raise StorageUnavailable(f"storage did not answer: {_short(err)}") from err
+
+    async def probe(self, logical: str) -> None:
+        """One cheap query against a table (the admin health check): raises StorageUnavailable
+        or the azure error when the table does not answer."""
+
+        async def op(table: TableClient) -> None:
+            pages = table.query_entities(
+                "PartitionKey eq @p", parameters={"p": "~probe"}, results_per_page=1
+            ).by_page()
+            async for page in pages:
+                async for _ in page:
+                    break
+                break
+
+        await self.run(logical, op)
 
     async def close(self) -> None:
         if self._service is not None:
