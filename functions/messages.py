@@ -749,6 +749,62 @@ MESSAGES.update(
             "en": "{solution} is installed, but its version “{version}” cannot be read.",
             "de": "{solution} ist installiert, aber die Version „{version}“ ist nicht lesbar.",
         },
+        "health_install_solution_outdated": {
+            "en": "{solution} version {version} is installed; this deployment ships {expected}.",
+            "de": "{solution} Version {version} ist installiert; diese Bereitstellung liefert {expected}.",
+        },
+        "health_install_solution_newer": {
+            "en": "{solution} version {version} is newer than this deployment ({expected}).",
+            "de": "{solution} Version {version} ist neuer als diese Bereitstellung ({expected}).",
+        },
+        "health_install_solution_unmanaged": {
+            "en": "{solution} version {version} is installed unmanaged.",
+            "de": "{solution} Version {version} ist nicht verwaltet installiert.",
+        },
+        "health_install_version_unknown": {
+            "en": "The version of {solution} cannot be read ({version}).",
+            "de": "Die Version von {solution} ist nicht lesbar ({version}).",
+        },
+        "health_install_url_not_set": {
+            "en": "The Cockpit URL of {solution} is not set in this environment.",
+            "de": "Die Cockpit-URL von {solution} ist in dieser Umgebung nicht gesetzt.",
+        },
+        "health_install_url_mismatch": {
+            "en": "The Cockpit URL in Dynamics is {url}, but this deployment is {cockpit}.",
+            "de": "Die Cockpit-URL in Dynamics ist {url}, diese Bereitstellung ist aber {cockpit}.",
+        },
+        "health_install_variable_missing": {
+            "en": "{solution} is installed without its Cockpit URL variable.",
+            "de": "{solution} ist ohne seine Cockpit-URL-Variable installiert.",
+        },
+        "fix_install_solution_outdated": {
+            "en": "Import the managed package {expected} over the installed one (an upgrade keeps the settings).",
+            "de": "Importieren Sie das verwaltete Paket {expected} über das installierte (ein Upgrade behält die Einstellungen).",
+        },
+        "fix_install_solution_newer": {
+            "en": "Deploy the cockpit version that matches the package, or import the package {expected}.",
+            "de": "Stellen Sie die zum Paket passende Cockpit-Version bereit oder importieren Sie das Paket {expected}.",
+        },
+        "fix_install_solution_unmanaged": {
+            "en": "Outside development, import the managed package instead.",
+            "de": "Importieren Sie außerhalb der Entwicklung stattdessen das verwaltete Paket.",
+        },
+        "fix_install_version_unknown": {
+            "en": "Import the cockpit's managed solution package again.",
+            "de": "Importieren Sie das verwaltete Lösungspaket des Cockpits erneut.",
+        },
+        "fix_install_url_not_set": {
+            "en": "Set the environment variable “Cockpit URL” to {cockpit} (setup guide, step 2).",
+            "de": "Setzen Sie die Umgebungsvariable „Cockpit-URL“ auf {cockpit} (Einrichtungsanleitung, Schritt 2).",
+        },
+        "fix_install_url_mismatch": {
+            "en": "Set the environment variable “Cockpit URL” to {cockpit} (setup guide, step 2).",
+            "de": "Setzen Sie die Umgebungsvariable „Cockpit-URL“ auf {cockpit} (Einrichtungsanleitung, Schritt 2).",
+        },
+        "fix_install_variable_missing": {
+            "en": "Import the cockpit's managed solution package again.",
+            "de": "Importieren Sie das verwaltete Lösungspaket des Cockpits erneut.",
+        },
         "health_solution_unmanaged": {
             "en": "{solution} version {version} is installed unmanaged.",
             "de": "{solution} Version {version} ist nicht verwaltet installiert.",

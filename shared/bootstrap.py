@@ -13,6 +13,7 @@ from __future__ import annotations
 import ssl
 from datetime import timedelta
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -439,6 +440,8 @@ class Container:
     def health_dependencies(self) -> HealthDependencies:
         return HealthDependencies(
             client_id=self.settings.client_id,
+            public_base_url=self.settings.public_base_url,
+            solution_version=shipped_solution_version(),
             storage=self.tables,
             table_names=tuple(TABLES),
             token_key=lambda: self.secret_box,
@@ -504,6 +507,15 @@ class Container:
         for closer in reversed(self._closers):
             await closer()
         self._closers.clear()
+
+
+def shipped_solution_version() -> str:
+    """The Dynamics package version this deployment ships: the VERSION file deployed with the app
+    (four parts, as Dataverse writes versions)."""
+    from shared.domain.dynamics_solution import solution_version
+
+    version_file = Path(__file__).resolve().parents[1] / "VERSION"
+    return solution_version(version_file.read_text(encoding="utf-8"))
 
 
 def _sync_closer(fn: Any) -> Any:

@@ -333,6 +333,11 @@ class CrmAdminGateway(Protocol):
         """The solution with this unique name, or None when it is not installed."""
         ...
 
+    async def cockpit_url_variable(self, *, org: CrmOrg, caller: CrmCaller) -> dict[str, Any]:
+        """The answer (``{"value": [...]}``) to the query for the package's Cockpit URL
+        environment variable with its value (``ENVIRONMENT_VARIABLE_QUERY``)."""
+        ...
+
     async def application_user(
         self, *, org: CrmOrg, app_id: str, caller: CrmCaller
     ) -> ApplicationUser | None:

@@ -18,6 +18,10 @@ var cockpitTables = [
   'cockpitLoginFlows'
   'cockpitTokenCaches'
   'cockpitOutbox'
+  'cockpitMyProjects'
+  'cockpitWritebackLog'
+  'cockpitAdminState'
+  'cockpitSolutionDesigns'
 ]
 
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {

@@ -13,9 +13,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from shared.domain.crm import FieldInfo
 from shared.domain.crm_admin import COCKPIT_SOLUTION, ApplicationUser, InstalledSolution
+from shared.domain.dynamics_solution import assess_installation
 from shared.domain.writeback import check_target_field
 
 
@@ -98,6 +100,40 @@ class HealthReport:
 # --- verdicts -------------------------------------------------------------------------------------
 
 _VERSION = re.compile(r"^\d+(\.\d+){1,3}$")
+
+
+def judge_installation(
+    found: InstalledSolution | None,
+    variables: Mapping[str, Any],
+    *,
+    expected_version: str,
+    cockpit_url: str,
+) -> Check:
+    """The whole installation as :func:`assess_installation` judges it (the package's version,
+    managed, the Cockpit URL variable); the first finding names what to do."""
+    if found is None:
+        return judge_solution(None)
+    rows = [{"uniquename": found.unique_name, "version": found.version, "ismanaged": found.managed}]
+    status = assess_installation(
+        solutions={"value": rows},
+        variables=variables,
+        expected_version=expected_version,
+        cockpit_url=cockpit_url,
+    )
+    if not status.findings:
+        return judge_solution(found)
+    first = status.findings[0]
+    build = failed if first.severity == "error" else warning
+    return build(
+        "dynamics_solution",
+        f"health_install_{first.code}",
+        f"fix_install_{first.code}",
+        solution=COCKPIT_SOLUTION,
+        version=found.version,
+        expected=expected_version,
+        url=status.cockpit_url or "",
+        cockpit=cockpit_url,
+    )
 
 
 def judge_solution(found: InstalledSolution | None) -> Check:

@@ -26,7 +26,7 @@ from shared.domain.health import (
     HealthReport,
     failed,
     judge_app_user,
-    judge_solution,
+    judge_installation,
     judge_target,
     judge_write_access,
     not_asked,
@@ -96,6 +96,8 @@ class HealthDependencies:
     """What the check looks at besides the CRM: the app registration, storage, the cache key."""
 
     client_id: str
+    public_base_url: str  # what the Cockpit URL variable must name
+    solution_version: str  # the package version this deployment ships (four parts)
     storage: StorageProbe
     table_names: tuple[str, ...]
     token_key: Callable[[], Sealer]
@@ -153,16 +155,29 @@ class OrgHealthService:
         return report
 
     async def _solution(self, org: CrmOrg, caller: CrmCaller) -> Check:
+        """The start-up check (docs/architecture.md, "Admin console"): the cockpit's Dynamics
+        solution is installed, in the version this deployment ships, managed, and its Cockpit URL
+        variable points at this deployment."""
         try:
             found = await self._admin.installed_solution(
                 org=org, unique_name=COCKPIT_SOLUTION, caller=caller
             )
+            variables = (
+                await self._admin.cockpit_url_variable(org=org, caller=caller)
+                if found is not None
+                else {"value": []}
+            )
         except CrmRecordNotFound:
             # Dataverse always has the solution table; an org without it has no solution either.
-            found = None
+            found, variables = None, {"value": []}
         except CockpitError as err:
             return not_asked("dynamics_solution", err.code)
-        return judge_solution(found)
+        return judge_installation(
+            found,
+            variables,
+            expected_version=self._deps.solution_version,
+            cockpit_url=self._deps.public_base_url,
+        )
 
     async def _target(self, org: CrmOrg, caller: CrmCaller) -> list[Check]:
         try:

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from shared.adapters.tables.client import TABLES
 from shared.settings import CrmOrgSetting, Settings, load_settings
 from tests.infra.bicep_model import (
     INFRA,
@@ -47,16 +48,8 @@ BROAD_ROLES = {
     "b24988ac-6180-42a0-ab88-20f7382dd24c": "Contributor",
     "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9": "User Access Administrator",
 }
-COCKPIT_TABLES = {
-    "cockpitProjects",
-    "cockpitEvaluations",
-    "cockpitSolutions",
-    "cockpitSettings",
-    "cockpitSessions",
-    "cockpitLoginFlows",
-    "cockpitTokenCaches",
-    "cockpitOutbox",
-}
+# Every table the app uses (shared/adapters/tables/client.py), so Bicep can never miss a new one.
+COCKPIT_TABLES = {f"cockpit{suffix}" for suffix in TABLES.values()}
 REQUIRED_APP_SETTINGS = {
     "COCKPIT_ENV",
     "COCKPIT_PUBLIC_BASE_URL",

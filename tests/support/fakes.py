@@ -699,6 +699,7 @@ class FakeCrmAdmin:
             "OpportunityCockpit", "1.0.0.0", True
         )
         self.app_user: ApplicationUser | None = ApplicationUser("app-user", False)
+        self.cockpit_url: str | None = "https://cockpit.example"
         self.close_dates: dict[str, Any] = {}
         self.pages_read = 0
 
@@ -708,6 +709,21 @@ class FakeCrmAdmin:
         self.crm.calls.append(("solution", unique_name))
         self.crm._maybe_fail("solution")
         return self.solution
+
+    async def cockpit_url_variable(self, *, org: CrmOrg, caller: CrmCaller) -> dict[str, Any]:
+        self.crm.calls.append(("variable", "cockpit_CockpitUrl"))
+        if self.solution is None:
+            return {"value": []}
+        values = [{"value": self.cockpit_url}] if self.cockpit_url else []
+        return {
+            "value": [
+                {
+                    "schemaname": "cockpit_CockpitUrl",
+                    "defaultvalue": None,
+                    "environmentvariabledefinition_environmentvariablevalue": values,
+                }
+            ]
+        }
 
     async def application_user(
         self, *, org: CrmOrg, app_id: str, caller: CrmCaller

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from shared.adapters.crypto import SecretBox
+from shared.adapters.crypto import SecretBox, parse_key_ring
 from shared.adapters.tables.client import TABLES
 from shared.bootstrap import Container, build_container
 from shared.domain.identity import Principal
@@ -105,9 +105,13 @@ class World:
             crm_admin=self.crm_admin,
             health_dependencies=HealthDependencies(
                 client_id=settings_values.client_id,
+                public_base_url=settings_values.public_base_url,
+                solution_version="1.0.0.0",
                 storage=self.storage,
                 table_names=tuple(TABLES),
-                token_key=lambda: SecretBox(settings_values.token_cache_key_bytes),
+                token_key=lambda: SecretBox(
+                    parse_key_ring(settings_values.token_cache_key.get_secret_value())
+                ),
             ),
         )
 

@@ -29,6 +29,7 @@ from shared.adapters.dataverse.mapping import column, guid
 from shared.adapters.dataverse.transport import API_PATH
 from shared.domain.crm import CrmCaller, OpportunityState
 from shared.domain.crm_admin import ApplicationUser, InstalledSolution, OpportunityRow
+from shared.domain.dynamics_solution import ENVIRONMENT_VARIABLE_QUERY
 from shared.domain.errors import CrmRejected, InvalidInput
 from shared.domain.orgs import CrmOrg
 
@@ -60,6 +61,12 @@ class DataverseAdminGateway(DataverseGateway):
             version=str(row.get("version") or ""),
             managed=managed if isinstance(managed, bool) else None,
         )
+
+    async def cockpit_url_variable(self, *, org: CrmOrg, caller: CrmCaller) -> dict[str, Any]:
+        rows = await self._rows(
+            org, caller, ENVIRONMENT_VARIABLE_QUERY, operation="read the Cockpit URL variable"
+        )
+        return {"value": rows}
 
     async def application_user(
         self, *, org: CrmOrg, app_id: str, caller: CrmCaller
