@@ -23,9 +23,9 @@ from functions.presenters_admin import (
     family_out,
     log_entry_out,
     problem_out,
-    quality_out,
     solution_version_out,
 )
+from functions.presenters_quality import quality_out
 from functions.rendering import render
 from shared.bootstrap import Container
 from shared.domain.designer import blocking, validate_draft

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from functions.deps import Admin, ContainerDep, RequestLang
 from functions.errors import problem_responses
-from functions.presenters import admin_org_view
+from functions.presenters_admin import admin_org_view
 from functions.schemas import (
     AdminOrgOut,
     PredictiveSettingIn,

@@ -30,8 +30,8 @@ from functions.presenters_admin import (
     draft_out,
     health_out,
     log_entry_out,
-    quality_out,
 )
+from functions.presenters_quality import quality_out
 from functions.schemas_admin import (
     BulkJobOut,
     BulkRunIn,

@@ -30,7 +30,8 @@ from functions.deps import (
     optional_principal,
 )
 from functions.i18n import negotiate
-from functions.presenters import admin_org_view, project_page_view
+from functions.presenters import project_page_view
+from functions.presenters_admin import admin_org_view
 from functions.rendering import render
 from functions.storage_access import keep_access, storage_access_active
 from shared.domain.errors import InvalidInput, NotSignedIn

@@ -17,11 +17,9 @@ from functions.results import (
     summary_view,
 )
 from functions.schemas import (
-    AdminOrgOut,
     ChoiceOut,
     ContributionOut,
     CriterionOut,
-    FieldCheckOut,
     HistoryRowOut,
     OpportunityOut,
     OptionOut,
@@ -39,8 +37,7 @@ from shared.domain.org_settings import DEFAULT_TARGET_FIELD
 from shared.domain.projects import Project
 from shared.domain.scoring import Score, trend
 from shared.domain.solutions import Solution, SolutionRef
-from shared.domain.writeback import ClosedPolicy, FieldCheck, effective_range
-from shared.services.admin import AdminOrgView
+from shared.domain.writeback import ClosedPolicy
 from shared.services.projects import ProjectPage
 
 _STATUS_KEYS = {
@@ -364,46 +361,4 @@ def _choice(solution: Solution) -> ChoiceOut:
         description=solution.description,
         count=len(solution.criteria),
         version=solution.version,
-    )
-
-
-def field_check_view(check: FieldCheck, *, lang: Lang) -> FieldCheckOut:
-    info = check.field
-    bounds = effective_range(info)
-    shown_range = info.attribute_type
-    if bounds:
-        shown_range = t(
-            "field_type_range",
-            lang,
-            {
-                "type": info.attribute_type,
-                "min": fmt_number(bounds[0], lang),
-                "max": fmt_number(bounds[1], lang),
-            },
-        )
-    return FieldCheckOut(
-        logical_name=info.logical_name,
-        display_name=info.display_name,
-        type=info.attribute_type,
-        range=shown_range,
-        min=str(bounds[0]) if bounds else None,
-        max=str(bounds[1]) if bounds else None,
-        secured=info.is_secured,
-        ok=check.ok,
-        refusals=[r.code for r in check.refusals],
-        refusal_texts=[t(f"refusal_{r.code}", lang) for r in check.refusals],
-        warnings=[w.code for w in check.warnings],
-    )
-
-
-def admin_org_view(view: AdminOrgView, *, org_name: str, org_url: str, lang: Lang) -> AdminOrgOut:
-    return AdminOrgOut(
-        org=org_name,
-        url=org_url,
-        target_field=view.settings.target_field,
-        closed_policy=view.settings.closed_policy.value,
-        etag=view.settings.etag,
-        candidates=[field_check_view(c, lang=lang) for c in view.candidates],
-        current=field_check_view(view.current, lang=lang) if view.current else None,
-        crm_error=t(view.crm_error.code, lang) if view.crm_error is not None else None,
     )

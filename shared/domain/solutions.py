@@ -32,7 +32,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -50,9 +49,20 @@ from pydantic import (
     model_validator,
 )
 
-from shared.domain.errors import InvalidInput, InvalidKey, NotFound
+from shared.domain.errors import InvalidInput, NotFound
 from shared.domain.grades import DEFAULT_GRADE_BANDS, GradeBands
-from shared.domain.keys import check_key_part
+from shared.domain.solution_rules import (
+    Problem,
+    check_id,
+    require_unique,
+    text_rule,
+)
+from shared.domain.solution_rules import (
+    percent as percent_rule,
+)
+from shared.domain.solution_rules import (
+    weight as weight_rule,
+)
 
 __all__ = [
     "MAX_CRITERIA",
@@ -72,84 +82,15 @@ __all__ = [
 Language = Literal["en", "de"]
 Colour = Literal["red", "amber", "green"]
 
-MAX_ID = 64
 MAX_CRITERIA = 40
 MAX_OPTIONS = 10
-_ID = re.compile(r"[a-z0-9][a-z0-9._-]*")
-_MAX_WEIGHT = Decimal(1000)
-_WEIGHT_PLACES = 4
 
 
 MAX_VERSION = 2**31 - 1
 
 
-class _Problem(ValueError):
-    """A validation problem; ``subpath`` is appended to the location pydantic reports, for checks
-    that run on a list but blame one element of it (duplicate ids)."""
-
-    def __init__(self, message: str, *, subpath: str = "") -> None:
-        super().__init__(message)
-        self.message = message
-        self.subpath = subpath
-
-
-def _check_id(value: str) -> str:
-    if len(value) > MAX_ID:
-        raise _Problem(f"must be at most {MAX_ID} characters")
-    if not _ID.fullmatch(value):
-        raise _Problem(
-            "must start with a lowercase letter or digit and contain only a-z, 0-9, '-', '_' "
-            "and '.'"
-        )
-    try:
-        # The regex already excludes these characters; the shared key rule is the last word on what
-        # may reach Azure Tables, should the regex ever be relaxed.
-        check_key_part(value, what="id")
-    except InvalidKey as exc:
-        raise _Problem(f"cannot be used as a storage key ({exc.detail})") from exc
-    return value
-
-
-def _text(max_len: int, *, allow_empty: bool = False) -> AfterValidator:
-    def check(value: str) -> str:
-        if not value and not allow_empty:
-            raise _Problem("must not be empty")
-        if len(value) > max_len:
-            raise _Problem(f"must be at most {max_len} characters")
-        return value
-
-    return AfterValidator(check)
-
-
-def _percent(value: int) -> int:
-    if not 0 <= value <= 100:
-        raise _Problem("must be between 0 and 100")
-    return value
-
-
-def _canonical_decimal(value: Decimal) -> Decimal:
-    # normalize() alone turns 10 into 1E+1; keep integers as plain integers.
-    normal = value.normalize()
-    exponent = normal.as_tuple().exponent
-    assert isinstance(exponent, int)  # finite: pydantic refuses NaN/Infinity for Decimal
-    return normal.quantize(Decimal(1)) if exponent > 0 else normal
-
-
-def _weight(value: Decimal) -> Decimal:
-    if value <= 0:
-        raise _Problem("must be greater than 0")
-    if value > _MAX_WEIGHT:
-        raise _Problem(f"must be at most {_MAX_WEIGHT}")
-    canonical = _canonical_decimal(value)
-    exponent = canonical.as_tuple().exponent
-    assert isinstance(exponent, int)
-    if -exponent > _WEIGHT_PLACES:
-        raise _Problem(f"must have at most {_WEIGHT_PLACES} decimal places")
-    return canonical
-
-
-Id = Annotated[StrictStr, AfterValidator(_check_id)]
-Percent = Annotated[StrictInt, AfterValidator(_percent)]
+Id = Annotated[StrictStr, AfterValidator(check_id)]
+Percent = Annotated[StrictInt, AfterValidator(percent_rule)]
 
 
 class _Frozen(BaseModel):
@@ -162,7 +103,7 @@ class AnswerOption(_Frozen):
     """One possible answer to a criterion: its score (0–100) and traffic-light colour."""
 
     id: Id
-    label: Annotated[StrictStr, _text(200)]
+    label: Annotated[StrictStr, text_rule(200)]
     score: Percent
     colour: Colour
     knockout_cap: Percent | None = None
@@ -173,17 +114,15 @@ class AnswerOption(_Frozen):
         if cap is None:
             return self
         if cap == 100:
-            raise _Problem(
-                "must be below 100 (a cap of 100 never applies)", subpath=".knockout_cap"
-            )
+            raise Problem("must be below 100 (a cap of 100 never applies)", subpath=".knockout_cap")
         if self.score > cap:
-            raise _Problem(
+            raise Problem(
                 f"is {cap} but the option scores {self.score}; a knock-out option must not score "
                 "higher than its cap",
                 subpath=".knockout_cap",
             )
         if self.colour != "red":
-            raise _Problem("must be red for a knock-out option", subpath=".colour")
+            raise Problem("must be red for a knock-out option", subpath=".colour")
         return self
 
 
@@ -191,9 +130,9 @@ class Criterion(_Frozen):
     """One weighted question of a solution, with guidance for the rep and its answer options."""
 
     id: Id
-    question: Annotated[StrictStr, _text(300)]
-    guidance: Annotated[StrictStr, _text(2000, allow_empty=True)] = ""
-    weight: Annotated[Decimal, AfterValidator(_weight)]
+    question: Annotated[StrictStr, text_rule(300)]
+    guidance: Annotated[StrictStr, text_rule(2000, allow_empty=True)] = ""
+    weight: Annotated[Decimal, AfterValidator(weight_rule)]
     order: StrictInt
     options: tuple[AnswerOption, ...]
 
@@ -201,19 +140,19 @@ class Criterion(_Frozen):
     @classmethod
     def _order_range(cls, value: int) -> int:
         if not 0 <= value <= 10_000:
-            raise _Problem("must be between 0 and 10000")
+            raise Problem("must be between 0 and 10000")
         return value
 
     @field_validator("options")
     @classmethod
     def _options_rules(cls, options: tuple[AnswerOption, ...]) -> tuple[AnswerOption, ...]:
         if len(options) < 2:
-            raise _Problem("must have at least 2 options")
+            raise Problem("must have at least 2 options")
         if len(options) > MAX_OPTIONS:
-            raise _Problem(f"must have at most {MAX_OPTIONS} options")
-        _require_unique([o.id for o in options], what="id", plural="options")
+            raise Problem(f"must have at most {MAX_OPTIONS} options")
+        require_unique([o.id for o in options], what="id", plural="options")
         if all(o.knockout_cap is not None for o in options):
-            raise _Problem("must include at least one option without a knockout cap")
+            raise Problem("must include at least one option without a knockout cap")
         return options
 
     def option(self, option_id: str) -> AnswerOption | None:
@@ -230,10 +169,10 @@ class Solution(_Frozen):
     """A named, versioned qualification model. Criteria are kept sorted by ``order``."""
 
     id: Id
-    name: Annotated[StrictStr, _text(120)]
+    name: Annotated[StrictStr, text_rule(120)]
     language: Language
     version: StrictInt
-    description: Annotated[StrictStr, _text(2000, allow_empty=True)] = ""
+    description: Annotated[StrictStr, text_rule(2000, allow_empty=True)] = ""
     criteria: tuple[Criterion, ...]
     # Optional, so solutions stored before grades existed still load (they use the defaults).
     grade_bands: GradeBands | None = None
@@ -242,21 +181,21 @@ class Solution(_Frozen):
     @classmethod
     def _version_range(cls, value: int) -> int:
         if value < 1:
-            raise _Problem("must be 1 or more")
+            raise Problem("must be 1 or more")
         if value > MAX_VERSION:
             # Stored as Edm.Int32 (Azure Tables): a larger number could not be kept.
-            raise _Problem(f"must be at most {MAX_VERSION}")
+            raise Problem(f"must be at most {MAX_VERSION}")
         return value
 
     @field_validator("criteria")
     @classmethod
     def _criteria_rules(cls, criteria: tuple[Criterion, ...]) -> tuple[Criterion, ...]:
         if not criteria:
-            raise _Problem("must have at least 1 criterion")
+            raise Problem("must have at least 1 criterion")
         if len(criteria) > MAX_CRITERIA:
-            raise _Problem(f"must have at most {MAX_CRITERIA} criteria")
-        _require_unique([c.id for c in criteria], what="id", plural="criteria")
-        _require_unique([c.order for c in criteria], what="order", plural="criteria")
+            raise Problem(f"must have at most {MAX_CRITERIA} criteria")
+        require_unique([c.id for c in criteria], what="id", plural="criteria")
+        require_unique([c.order for c in criteria], what="order", plural="criteria")
         return tuple(sorted(criteria, key=lambda c: c.order))
 
     def criterion(self, criterion_id: str) -> Criterion | None:
@@ -277,17 +216,6 @@ class Solution(_Frozen):
     def total_weight(self) -> Decimal:
         """Σ of all criterion weights (the denominator of the probability)."""
         return sum((c.weight for c in self.criteria), Decimal(0))
-
-
-def _require_unique(values: Sequence[object], *, what: str, plural: str) -> None:
-    seen: dict[object, int] = {}
-    for index, value in enumerate(values):
-        if value in seen:
-            raise _Problem(
-                f"{json.dumps(value)} is already used by {plural}[{seen[value]}]",
-                subpath=f"[{index}].{what}",
-            )
-        seen[value] = index
 
 
 @dataclass(frozen=True)
@@ -366,7 +294,7 @@ def _describe(error: Mapping[str, Any]) -> dict[str, str]:
     path = _path(error["loc"])
     ctx = error.get("ctx") or {}
     cause = ctx.get("error")
-    if isinstance(cause, _Problem):
+    if isinstance(cause, Problem):
         return {"path": path + cause.subpath, "message": cause.message}
     kind = error["type"]
     if kind == "value_error" and isinstance(cause, ValueError):

@@ -20,6 +20,18 @@ def source(*paths: str) -> str:
     return "\n".join((ROOT / p).read_text(encoding="utf-8") for p in paths)
 
 
+# What the start-up check can find besides a missing package (shared/domain/dynamics_solution.py).
+INSTALL_FINDINGS = (
+    "solution_outdated",
+    "solution_newer",
+    "solution_unmanaged",
+    "version_unknown",
+    "url_not_set",
+    "url_mismatch",
+    "variable_missing",
+)
+
+
 def keys() -> set[str]:
     found = {f"check_{c}" for c in CHECK_IDS}
     found |= {f"log_{o.value}" for o in LogOutcome} | {f"log_level_{v.value}" for v in LogLevel}
@@ -27,7 +39,9 @@ def keys() -> set[str]:
         f"bulk_count_{k}" for k in COUNT_KEYS
     }
     found |= {f"retry_{r}" for r in ("written", "settled", "retrying", "dropped")}
-    found |= {f"colour_{c}" for c in ("green", "amber", "red")} | set(CSV_COLUMNS)
+    found |= {f"designer_colour_{c}" for c in ("green", "amber", "red")} | set(CSV_COLUMNS)
+    found |= {f"health_install_{c}" for c in INSTALL_FINDINGS}
+    found |= {f"fix_install_{c}" for c in INSTALL_FINDINGS}
     found.add("model_updated")
     designer = source("shared/domain/designer.py")
     found |= {f"problem_{c}" for c in re.findall(r'Problem\(\s*[^,]+,\s*"([a-z_]+)"', designer)}

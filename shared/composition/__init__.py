@@ -1,0 +1,1 @@
+"""The parts of the one composition root, ``shared.bootstrap.Container``."""
