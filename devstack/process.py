@@ -201,25 +201,43 @@ def import_solution(org_url: str, package: Path, *, ca_file: Path) -> None:
 
 def set_environment_variable(org_url: str, schema_name: str, value: str, *, ca_file: Path) -> None:
     """Give an imported environment variable its value for this environment — the admin's second
-    setup step (crm/SETUP.md), which scripts/dataverse_setup.py does against a real org."""
+    setup step (crm/SETUP.md), which scripts/dataverse_setup.py does against a real org: the
+    existing value row is changed, or one is created."""
     context = ssl.create_default_context(cafile=str(ca_file))
-    with urllib.request.urlopen(
-        f"{org_url}/_sim/records/environmentvariabledefinitions", timeout=30, context=context
-    ) as answer:
-        rows = json.loads(answer.read())
-    rows = rows.get("value", rows) if isinstance(rows, dict) else rows
-    definition = next(r for r in rows if r.get("schemaname") == schema_name)
-    row = {
-        "schemaname": schema_name,
-        "value": value,
-        "_environmentvariabledefinitionid_value": definition["environmentvariabledefinitionid"],
-    }
-    request = urllib.request.Request(
-        f"{org_url}/_sim/records/environmentvariablevalues",
-        data=json.dumps({"rows": [row]}).encode(),
-        method="POST",
-        headers={"Content-Type": "application/json"},
+
+    def rows(entity_set: str) -> list[dict[str, object]]:
+        with urllib.request.urlopen(
+            f"{org_url}/_sim/records/{entity_set}", timeout=30, context=context
+        ) as answer:
+            body = json.loads(answer.read())
+        found = body.get("value", body) if isinstance(body, dict) else body
+        return [r for r in found if isinstance(r, dict)]
+
+    existing = next(
+        (r for r in rows("environmentvariablevalues") if r.get("schemaname") == schema_name), None
     )
+    if existing is not None:
+        request = urllib.request.Request(
+            f"{org_url}/_sim/records/environmentvariablevalues/{existing['environmentvariablevalueid']}",
+            data=json.dumps({"value": value}).encode(),
+            method="PATCH",
+            headers={"Content-Type": "application/json"},
+        )
+    else:
+        definition = next(
+            r for r in rows("environmentvariabledefinitions") if r.get("schemaname") == schema_name
+        )
+        row = {
+            "schemaname": schema_name,
+            "value": value,
+            "_environmentvariabledefinitionid_value": definition["environmentvariabledefinitionid"],
+        }
+        request = urllib.request.Request(
+            f"{org_url}/_sim/records/environmentvariablevalues",
+            data=json.dumps({"rows": [row]}).encode(),
+            method="POST",
+            headers={"Content-Type": "application/json"},
+        )
     try:
         with urllib.request.urlopen(request, timeout=30, context=context):
             return

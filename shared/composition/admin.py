@@ -123,5 +123,5 @@ def shipped_solution_version() -> str:
     (four parts, as Dataverse writes versions)."""
     from shared.domain.dynamics_solution import solution_version
 
-    version_file = Path(__file__).resolve().parents[1] / "VERSION"
+    version_file = Path(__file__).resolve().parents[2] / "VERSION"
     return solution_version(version_file.read_text(encoding="utf-8"))

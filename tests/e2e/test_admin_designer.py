@@ -143,7 +143,7 @@ def test_design_publish_evaluate_and_move(
     expect(page.locator("#solution-name")).to_contain_text("version 2")
     for criterion, option in old_answers.items():
         expect(page.locator(f'input[name="{criterion}"][value="{option}"]')).to_be_checked()
-    expect(page.locator("#history tbody tr").first).to_contain_text(f"{B2B.id} v2")
+    expect(page.locator("#history tbody tr").first).to_contain_text(f"{B2B.name}, version 2")
     assert control.opportunity(CRM_ROLLOUT)["closeprobability"] == expected_crm_value(
         v2, old_answers
     )

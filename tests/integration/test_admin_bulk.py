@@ -166,9 +166,10 @@ async def test_10000_projects_take_a_few_requests_and_survive_an_interruption(
     first = (await ben.post("/api/admin/orgs/contoso/bulk/run", {"max_batches": 3})).json()
     assert (first["status"], first["done"]) == ("running", 3000)
 
-    # Service protection: Ben may send three more requests in this window, then 429s.
+    # Service protection: Ben may send five more requests in this window, then 429s — the run
+    # reads the org's opportunities again (3 pages of at most 5,000) and writes two batches.
     await sims.dataverse(
-        "POST", "faults", json={"user_request_budget": {"requests": 3, "window_seconds": 300}}
+        "POST", "faults", json={"user_request_budget": {"requests": 5, "window_seconds": 300}}
     )
     stopped = (await ben.post("/api/admin/orgs/contoso/bulk/run", {})).json()
     assert (stopped["status"], stopped["error"]) == ("interrupted", "crm_busy")

@@ -176,7 +176,7 @@ async def test_moving_a_project_asks_dynamics_as_the_admin(
     }
     page = (await anna.get(f"/api/projects/contoso/{OPEN_ANNA}")).json()
     assert page["solution"]["version"] == 2
-    assert page["history"][0]["model"] == f"{B2B.id} v2"
+    assert page["history"][0]["model"] == f"{B2B.name}, version 2"
     assert page["model_note"].startswith("Model updated: this project now uses version 2")
 
 

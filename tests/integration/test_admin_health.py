@@ -6,13 +6,15 @@ see it)."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from devstack.azurite import connection_string
-from devstack.process import free_port
+from crm.solution import build_solution
+from devstack.process import free_port, import_solution, set_environment_variable
 from devstack.stack import Stack
 from tests.integration.admin_support import (
     APP_USER,
@@ -22,6 +24,7 @@ from tests.integration.admin_support import (
     seed_project,
     signed_in,
 )
+from shared.domain.dynamics_solution import COCKPIT_URL_VARIABLE
 from tests.support.sims import Sims
 from tests.support.stack import LiveApp, live_app
 
@@ -50,22 +53,33 @@ async def health(ben: Browser, lang: str = "en") -> tuple[int, dict[str, dict[st
     return response.status_code, {c["id"]: c for c in response.json()["checks"]}
 
 
-async def sim_has_solutions(sims: Sims) -> bool:
-    response = await sims.client.get(f"{sims.stack.dataverse_url}/_sim/records/solutions")
-    return response.status_code == 200
-
-
-async def test_all_checks_pass_on_the_demo_seed(ben: Browser, app: LiveApp, sims: Sims) -> None:
+async def test_all_checks_pass_once_the_package_is_installed_and_pointed_here(
+    ben: Browser, app: LiveApp, sims: Sims, stack: Stack, tmp_path: Path
+) -> None:
     await seed_project(app, OPEN_ANNA, probability="40")
     status, checks = await health(ben)
     solution = checks.pop("dynamics_solution")
     assert {c["status"] for c in checks.values()} == {"ok"}, checks
     assert checks["target_secured"]["finding"] == "“Probability” is not under field security."
-    if await sim_has_solutions(sims):
-        assert solution["status"] == "ok" and status == 200
-    else:
-        # The simulator has no solutions table yet: the check says what an admin must do.
-        assert solution["status"] == "failed" and "Import the cockpit" in solution["fix"]
+    # Nothing imported yet: the start-up check says what an admin must do.
+    assert status == 503 and solution["status"] == "failed"
+    assert "Import the cockpit" in solution["fix"]
+    # The admin imports the managed package built from source; its URL variable names another
+    # deployment until step 2 points it here.
+    assert stack.tls is not None
+    package = build_solution(tmp_path).managed
+    import_solution(stack.dataverse_url, package, ca_file=stack.tls.ca_cert)
+    set_environment_variable(
+        stack.dataverse_url, COCKPIT_URL_VARIABLE, "https://old.example", ca_file=stack.tls.ca_cert
+    )
+    status, checks = await health(ben)
+    assert status == 503 and checks["dynamics_solution"]["status"] == "failed"
+    assert app.url in checks["dynamics_solution"]["fix"]
+    set_environment_variable(
+        stack.dataverse_url, COCKPIT_URL_VARIABLE, app.url, ca_file=stack.tls.ca_cert
+    )
+    status, checks = await health(ben)
+    assert status == 200 and checks["dynamics_solution"]["status"] == "ok", checks["dynamics_solution"]
     page = await ben.get("/admin/health")
     assert page.text.count('data-status="ok"') == len(checks)
 
