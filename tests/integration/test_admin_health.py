@@ -12,10 +12,11 @@ from typing import Any
 import httpx
 import pytest
 
-from devstack.azurite import connection_string
 from crm.solution import build_solution
+from devstack.azurite import connection_string
 from devstack.process import free_port, import_solution, set_environment_variable
 from devstack.stack import Stack
+from shared.domain.dynamics_solution import COCKPIT_URL_VARIABLE
 from tests.integration.admin_support import (
     APP_USER,
     OPEN_ANNA,
@@ -24,7 +25,6 @@ from tests.integration.admin_support import (
     seed_project,
     signed_in,
 )
-from shared.domain.dynamics_solution import COCKPIT_URL_VARIABLE
 from tests.support.sims import Sims
 from tests.support.stack import LiveApp, live_app
 
@@ -79,7 +79,9 @@ async def test_all_checks_pass_once_the_package_is_installed_and_pointed_here(
         stack.dataverse_url, COCKPIT_URL_VARIABLE, app.url, ca_file=stack.tls.ca_cert
     )
     status, checks = await health(ben)
-    assert status == 200 and checks["dynamics_solution"]["status"] == "ok", checks["dynamics_solution"]
+    assert status == 200 and checks["dynamics_solution"]["status"] == "ok", checks[
+        "dynamics_solution"
+    ]
     page = await ben.get("/admin/health")
     assert page.text.count('data-status="ok"') == len(checks)
 
