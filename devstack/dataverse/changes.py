@@ -249,7 +249,7 @@ def check_opportunity_state(ctx: Ctx, row: dict[str, Any] | None, changes: dict[
     if target_state in (1, 2):
         # community: bcolpaert/Colso.Xrm.DataTransporter#23 — "This message can not be used to set
         # the state of opportunity to Lost … use the LoseOpportunityRequest"; state changes to Won or
-        # Lost go through WinOpportunity / LoseOpportunity (dataverse.md §2).
+        # Lost go through WinOpportunity / LoseOpportunity (webapi/reference/winopportunity).
         name, message = (
             ("Won", "WinOpportunityRequest")
             if target_state == 1

@@ -1,8 +1,7 @@
 """The simulated org: table definitions, rows, users and their privileges, loaded from the seed file.
 
 Table shapes follow the Dynamics 365 Sales entity reference
-(https://learn.microsoft.com/dynamics365/sales/developer/entities/opportunity; research notes
-reference/dataverse.md §2) and, for the opportunity table, the ``dataverse.metadata`` section of
+(https://learn.microsoft.com/dynamics365/sales/developer/entities/opportunity) and, for the opportunity table, the ``dataverse.metadata`` section of
 the seed, which may be changed at run time through the control API (``/_sim/metadata``). The other
 tables (account, contact, systemuser, transactioncurrency, msdyn_predictivescore) have fixed,
 minimal definitions below.

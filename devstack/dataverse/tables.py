@@ -219,8 +219,8 @@ def fixed_entities() -> dict[str, EntityDef]:
             ),
         },
     )
-    # Columns from ce/sales/developer-sp/msdyn_predictivescore.md and peers.md §1.2
-    # (populate-predictive-scores: msdyn_score, msdyn_scoretrend 0 improving / 1 steady /
+    # Columns from ce/sales/developer-sp/msdyn_predictivescore.md and
+    # populate-predictive-scores.md ( msdyn_score, msdyn_scoretrend 0 improving / 1 steady /
     # 2 declining / 3 not enough info, msdyn_grade, msdyn_entityid, msdyn_entitytype); alternate
     # key msdyn_PredictiveScoreKey = (msdyn_entityid, msdyn_entitytype).
     score = "msdyn_predictivescore"

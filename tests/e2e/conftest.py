@@ -45,7 +45,7 @@ T = TypeVar("T")
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "e2e"
 CHROMIUM = Path("/usr/bin/chromium")
-# Measured on this machine (reference/toolchain.md §7). Debian's chromium, never `playwright
+# Measured on this machine (docs/architecture.md, "Tests"). Debian's chromium, never `playwright
 # install`; default cookie settings (no feature flags), so third-party cookies are blocked.
 CHROMIUM_ARGS = [
     "--headless",

@@ -110,7 +110,7 @@ def test_a_second_launch_opens_the_same_project_without_signing_in_again(
     expect(second.locator("#choose-solution")).to_have_count(0)
     expect(second.locator("#history tbody tr")).to_have_count(1)
     expect(second.locator("#writeback")).to_have_attribute("data-status", "written")
-    # No sign-in page, and no token-endpoint call (DESIGN §8: the rep's token comes from cache).
+    # No sign-in page, and no token-endpoint call (the rep's token comes from the token cache; docs/architecture.md, "Identity").
     assert control.authorize_pages() == authorize_before
     assert control.token_calls() == tokens_before
     assert re.search(rf"{project_path(CRM_ROLLOUT)}\?lang=en$", second.url)

@@ -182,7 +182,7 @@ def app_token(world: CrmWorld) -> str:
     app = next(a for a in world.seed["apps"] if a["display_name"] == "Opportunity Cockpit")
     session = requests.Session()
     session.trust_env = (
-        False  # REQUESTS_CA_BUNDLE would override verify (reference toolchain.md §4)
+        False  # REQUESTS_CA_BUNDLE would override verify (psf/requests#3829)
     )
     session.verify = str(world.tls.ca_cert)
     client = msal.ConfidentialClientApplication(

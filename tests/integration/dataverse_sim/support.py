@@ -152,7 +152,7 @@ class SimClient:
         if client["client_id"] in self._app_tokens:
             return self._app_tokens[client["client_id"]]
         session = requests.Session()
-        session.trust_env = False  # REQUESTS_CA_BUNDLE would override verify (toolchain.md §4)
+        session.trust_env = False  # REQUESTS_CA_BUNDLE would override verify (psf/requests#3829)
         session.verify = str(self.pair.tls.ca_cert)
         app = msal.ConfidentialClientApplication(
             client["client_id"],
