@@ -131,8 +131,9 @@ def postprovision() -> None:
     _key_steps(out, report)
     _dataverse_step(out, report)
     report.manual.append(
-        f"Add the 'Open Cockpit' button and the Cockpit tab in Dynamics (crm/): start URL "
-        f"{out.base_url}/launch, iframe URL {out.base_url}/embed."
+        "Import the managed Dynamics solution (`make solution` builds dist/*_managed.zip; "
+        f"crm/SETUP.md) and set its Cockpit URL to {out.base_url} (at import, or "
+        "`python3 -m scripts.dataverse_setup` sets it with the application user)."
     )
     report.summary(out.base_url)
 

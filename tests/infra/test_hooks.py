@@ -147,7 +147,9 @@ def test_postprovision_wires_identity_key_and_prints_the_remaining_steps(fake_cl
         f"scripts.dataverse_setup --org-url https://contoso.crm4.dynamics.com --app-id {client_id}"
         in result.stdout
     )
-    assert "https://func-api-abc.azurewebsites.net/launch" in result.stdout
+    # The Dynamics step: the managed solution, and the Cockpit URL it needs.
+    assert "dist/*_managed.zip" in result.stdout
+    assert "set its Cockpit URL to https://func-api-abc.azurewebsites.net" in result.stdout
 
     # Idempotent: a second `azd provision` changes nothing and keeps the key.
     again = _hook(fake_cli, "postprovision", **_post_env(client_id))

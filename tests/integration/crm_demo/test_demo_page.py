@@ -181,9 +181,7 @@ def app_token(world: CrmWorld) -> str:
     """A real app-only token from the Entra simulator through MSAL (client credentials)."""
     app = next(a for a in world.seed["apps"] if a["display_name"] == "Opportunity Cockpit")
     session = requests.Session()
-    session.trust_env = (
-        False  # REQUESTS_CA_BUNDLE would override verify (psf/requests#3829)
-    )
+    session.trust_env = False  # REQUESTS_CA_BUNDLE would override verify (psf/requests#3829)
     session.verify = str(world.tls.ca_cert)
     client = msal.ConfidentialClientApplication(
         app["client_id"],
