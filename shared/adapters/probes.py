@@ -17,9 +17,14 @@ class DependencyProbes:
         client: httpx.AsyncClient,
         authority_host: str,
         tenant_id: str,
+        timeout_seconds: float,
     ) -> None:
         self._tables = tables
         self._client = client
+        # httpx ends a slow request itself, closing its connection. Cancelling it from outside
+        # (asyncio.wait_for) in the middle of a TLS handshake left the socket to the garbage
+        # collector.
+        self._timeout = httpx.Timeout(timeout_seconds)
         self._discovery = (
             f"{authority_host.rstrip('/')}/{tenant_id}/v2.0/.well-known/openid-configuration"
         )
@@ -30,11 +35,17 @@ class DependencyProbes:
 
     async def identity(self) -> int:
         """The HTTP status of Entra ID's OpenID configuration for the first allowed tenant."""
-        response = await self._client.get(self._discovery)
-        return response.status_code
+        return await self._status(self._discovery)
 
     async def dataverse(self, org: CrmOrg) -> int:
         """The HTTP status of the org's Web API root without a token: 401 means "there"
         (https://learn.microsoft.com/power-apps/developer/data-platform/webapi/compose-http-requests-handle-errors)."""
-        response = await self._client.get(f"{org.url}/api/data/v9.2/")
+        return await self._status(f"{org.url}/api/data/v9.2/")
+
+    async def _status(self, url: str) -> int:
+        """The HTTP status of a GET; ``TimeoutError`` when no answer came in time."""
+        try:
+            response = await self._client.get(url, timeout=self._timeout)
+        except httpx.TimeoutException as err:
+            raise TimeoutError(str(err)) from err
         return response.status_code

@@ -15,7 +15,7 @@ from shared.services.orgs import OrgDirectory
 from shared.services.predictive import PredictiveScoreService
 from shared.services.projects import ProjectService
 from shared.services.qualification import QualificationService
-from shared.services.readiness import ReadinessService
+from shared.services.readiness import PROBE_TIMEOUT_S, ReadinessService
 from shared.services.writeback import WritebackService
 
 if TYPE_CHECKING:
@@ -162,5 +162,6 @@ class ServiceParts(AdapterParts):
             client=self.http,
             authority_host=s.entra_authority_host,
             tenant_id=sorted(s.allowed_tenants)[0],
+            timeout_seconds=PROBE_TIMEOUT_S,
         )
         return ReadinessService(probes=probes, orgs=s.orgs)

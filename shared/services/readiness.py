@@ -15,6 +15,9 @@ from shared.domain.orgs import CrmOrg
 
 Status = Literal["ok", "degraded", "down"]
 PROBE_TIMEOUT_S = 2.0
+# The HTTP probes end themselves after PROBE_TIMEOUT_S (raising TimeoutError); this outer bound only
+# catches a probe that does not, a little later.
+BACKSTOP_S = 0.5
 
 
 class Probes(Protocol):
@@ -76,7 +79,7 @@ class ReadinessService:
 
     async def _http(self, name: str, probe: Awaitable[int], *, reachable: set[int]) -> Check:
         try:
-            status = await asyncio.wait_for(probe, timeout=self._timeout)
+            status = await asyncio.wait_for(probe, timeout=self._timeout + BACKSTOP_S)
         except TimeoutError:
             return Check(name, "down", f"no answer within {self._timeout:g} s")
         except Exception as err:  # refused, reset, TLS: the dependency cannot be reached

@@ -163,6 +163,9 @@ async def test_killed_before_and_after_the_patch_the_timer_alone_converges(
         await asyncio.sleep(0.3)
         app_process.kill()
         pending.cancel()
+        # The proxy still holds the bytes of the outcome write the dead process had sent; a reset
+        # drops them (they died with the process), so "pass" forwards nothing of the old process.
+        storage_proxy.set_mode("reset")
         storage_proxy.set_mode("pass")
         await sims.client.delete(f"{sims.stack.dataverse_url}/_sim/faults")
         second = (await store.latest(KEY, limit=1))[0]
