@@ -21,6 +21,7 @@ its service protection windows reset, so the log holds exactly the run's request
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import ssl
 import sys
@@ -37,7 +38,7 @@ from shared.adapters.dataverse.gateway import BASE_SELECT, READ_PREFER, WRITE_PR
 from shared.domain.crm import CrmCaller
 from shared.domain.orgs import CrmOrg
 
-CLIENTS = ("gateway", "microsoft", "plain")
+CLIENTS = ("gateway", "gateway-paced", "microsoft", "plain")
 FIELD = "closeprobability"
 EXPAND = "parentaccountid($select=name)"
 ANNOTATIONS = READ_PREFER.split("=", 1)[1].strip('"')
@@ -87,7 +88,13 @@ async def _gateway(job: Job) -> AsyncIterator[Ops]:
     async with httpx.AsyncClient(
         verify=_tls(job), timeout=TIMEOUT, limits=LIMITS, trust_env=False
     ) as http:
-        gateway = DataverseGateway(client=http, policy=POLICY)
+        # The limits' window as the simulator runs it (documented 300 s, scaled in the bench).
+        window = float(job.limits.get("window_seconds", 300.0))
+        paced = job.client == "gateway-paced"
+        policy = dataclasses.replace(
+            POLICY, limit_window_seconds=window, learn_request_budget=paced
+        )
+        gateway = DataverseGateway(client=http, policy=policy)
 
         async def read(oid: str, _: int) -> None:
             await gateway.get_opportunity(org=org, opportunity_id=oid, caller=caller)
@@ -193,7 +200,12 @@ async def _plain(job: Job) -> AsyncIterator[Ops]:
         yield Ops(read, update)
 
 
-FACTORIES = {"gateway": _gateway, "microsoft": _microsoft, "plain": _plain}
+FACTORIES = {
+    "gateway": _gateway,
+    "gateway-paced": _gateway,
+    "microsoft": _microsoft,
+    "plain": _plain,
+}
 
 
 async def _control(job: Job, method: str, path: str, body: Any = None) -> None:
