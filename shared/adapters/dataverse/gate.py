@@ -9,7 +9,8 @@ and 52 concurrent requests. Per user, this module keeps
 - the **pause** after a 429: nothing is sent for that user until ``Retry-After`` has passed, because
   "if the application continues to send such demanding requests, the duration will be extended"
   (same page, "The Retry-After duration");
-- a **request budget** learned from the limits. After a 429 for the number of requests or the
+- optionally (``RetryPolicy.learn_request_budget``; docs/dataverse-client-bench.md says why it is
+  off by default) a **request budget** learned from the limits. After a 429 for the number of requests or the
   execution time, the user's requests are kept within what Dataverse admitted in the window before
   it said no, and the budget is raised a little after every window without such a 429. The same
   section asks for exactly this: "achieve a consistent rate by starting with a lower number of
@@ -37,9 +38,9 @@ from shared.domain.errors import CrmBusy
 # Limit Errors returned"): number of requests, combined execution time. The third, concurrent
 # requests (0x80072326), is about requests at once, not about the window.
 WINDOW_LIMIT_CODES = frozenset({"0x80072322", "0x80072321"})
-# The budget grows by this share of itself (at least 1) after each window without such a 429, and
-# is dropped after this many quiet windows: a budget learned while other instances of the app sent
-# as the same user must not hold this one back for long.
+# The budget grows by an eighth of the confirmed count (at least 1) per window without such a 429,
+# and is dropped after this many quiet windows: a budget learned while other instances of the app
+# sent as the same user must not hold this one back for long.
 _GROWTH = 8
 _QUIET_WINDOWS = 4
 # A refusal after fewer requests than this in the window is not this client's own rate crossing
