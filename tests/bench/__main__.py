@@ -9,6 +9,9 @@ are noisy — only printed, each next to its goal for comparison.
    only when switched on).
 3. Load test (tests/bench/load.py): the app under uvicorn at 1, 8, 16, 32 and 64 requests at once,
    side by side; the figures that chose perInstanceConcurrency (docs/deploy.md, "Concurrency").
+4. Dataverse clients (tests/bench/dataverse_clients.py): our gateway, Microsoft's async client and
+   a plain per-request retry against the Dataverse simulator with its service protection limits,
+   with and without sustained over-limit load (docs/dataverse-client-bench.md).
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from functions.cookies import SESSION_COOKIE
 from shared.bootstrap import build_container
 from shared.domain.identity import Session, hash_secret, new_csrf_token, new_session_id
 from shared.domain.projects import Project, ProjectKey
+from tests.bench.dataverse_clients import run_comparison
 from tests.bench.load import report, run_load_test
 from tests.support.azurite import running_azurite, unique_prefix
 from tests.support.settings import explicit_environment, explicit_settings
@@ -217,6 +221,10 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp, running_azurite(Path(tmp)) as azurite:
         results = run_load_test(azurite.connection_string, Path(tmp))
     report(results, print)
+
+    print("\n4. Dataverse clients side by side: 500 reads + 500 updates as one user (simulator)")
+    with tempfile.TemporaryDirectory() as tmp:
+        run_comparison(Path(tmp), lambda line: print(line, flush=True))
     return 0
 
 

@@ -21,8 +21,11 @@ Every request of the gateway goes through ``Transport.call``. What it does, and 
   https://learn.microsoft.com/power-apps/developer/data-platform/webapi/compose-http-requests-handle-errors.
   When the caller offers ``refresh``, it is asked ONCE for a new token and the request is sent
   once more; a second 401, or no ``refresh``, is ``ReauthRequired``.
-- **Per-user concurrency cap** far below the service's 52 concurrent requests per user
-  (api-limits, "How service protection API limits are enforced").
+- **Per user** (``gate.py``): a concurrency cap far below the service's 52 concurrent requests
+  (api-limits, "How service protection API limits are enforced"), the pause after a 429, and a
+  request budget learned from the 429s for the request-count and execution-time limits, so a busy
+  user keeps the "consistent rate" api-limits asks for instead of crossing the limit again after
+  every pause.
 - **Deadline**: every operation (all its attempts and waits) ends by the policy's deadline, or by
   the caller's ``budget_seconds`` when that is shorter — an interactive request gives up after a
   few seconds while background work uses the full deadline. Each attempt's timeouts are capped to
@@ -42,8 +45,7 @@ import math
 import random
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -51,7 +53,8 @@ from urllib.parse import quote
 
 import httpx
 
-from shared.adapters.dataverse.errors import domain_error
+from shared.adapters.dataverse.errors import domain_error, parse_error_body
+from shared.adapters.dataverse.gate import UserGate, UserGates
 from shared.domain.crm import CrmCaller
 from shared.domain.errors import CockpitError, CrmBusy, CrmUnavailable
 from shared.domain.orgs import CrmOrg
@@ -69,7 +72,6 @@ STANDARD_HEADERS = {
 }
 RETRYABLE_STATUSES = frozenset({502, 503, 504})
 UNREACHABLE = "crm_unreachable"
-_MAX_GATES = 10_000
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,12 @@ class RetryPolicy:
     jitter: bool = True
     deadline_seconds: float = 30.0
     per_user_concurrency: int = 8
+    # The sliding window of the request-count and execution-time limits: 5 minutes (api-limits).
+    limit_window_seconds: float = 300.0
+    # Keep a user within what Dataverse admitted per window once it refused for a window limit
+    # (gate.py). Off by default: a 429 that is not the window limit at work (a test's random
+    # throttling with the request-limit code) would hold the user back for a window.
+    learn_request_budget: bool = False
     sleep: Callable[[float], Awaitable[None]] = field(default=asyncio.sleep, compare=False)
     rand: Callable[[], float] = field(default=random.random, compare=False)
 
@@ -92,8 +100,11 @@ class RetryPolicy:
         if not 1 <= self.per_user_concurrency < 52:
             # The service allows 52 concurrent requests per user (api-limits); stay below.
             raise ValueError("per_user_concurrency must be between 1 and 51")
-        if self.deadline_seconds <= 0 or self.retry_after_cap < 0:
-            raise ValueError("deadline_seconds must be positive and retry_after_cap not negative")
+        if self.deadline_seconds <= 0 or self.retry_after_cap < 0 or self.limit_window_seconds <= 0:
+            raise ValueError(
+                "deadline_seconds and limit_window_seconds must be positive and retry_after_cap "
+                "not negative"
+            )
 
     def backoff(self, attempt: int) -> float:
         """Delay before retry number ``attempt`` (1-based) after a 5xx or transport error."""
@@ -142,15 +153,6 @@ class Answer:
 
 
 @dataclass
-class _UserGate:
-    """Per-user traffic control: a concurrency cap and the end of the current throttle pause."""
-
-    semaphore: asyncio.Semaphore
-    blocked_until: float = 0.0
-    users: int = 0  # operations of this user currently inside call() (pruning never drops these)
-
-
-@dataclass
 class _Operation:
     """One logical request and its retry state."""
 
@@ -188,7 +190,13 @@ class Transport:
         self._client = client
         self._policy = policy
         self._clock = clock
-        self._gates: dict[str, _UserGate] = {}
+        self._gates = UserGates(
+            concurrency=policy.per_user_concurrency,
+            window_seconds=policy.limit_window_seconds,
+            learn_budget=policy.learn_request_budget,
+            clock=clock,
+            sleep=policy.sleep,
+        )
 
     async def call(
         self,
@@ -212,7 +220,7 @@ class Transport:
             content=content,
             deadline=self._deadline(caller),
         )
-        gate = self._gate(caller.key)
+        gate = self._gates.get(caller.key)
         gate.users += 1
         try:
             return await self._run(gate, state)
@@ -225,7 +233,7 @@ class Transport:
             seconds = min(seconds, caller.budget_seconds)
         return self._clock() + seconds
 
-    async def _run(self, gate: _UserGate, op: _Operation) -> Answer:
+    async def _run(self, gate: UserGate, op: _Operation) -> Answer:
         while True:
             op.attempt += 1
             outcome = await self._send(gate, op)
@@ -237,17 +245,17 @@ class Transport:
             if outcome.status == 401:
                 await self._refresh_or_raise(op, outcome)
             elif outcome.status == 429:
-                await self._pause_or_raise(gate, op, outcome)
+                self._retry_after_pause_or_raise(op, outcome)
             elif outcome.status in RETRYABLE_STATUSES:
                 failure = domain_error(outcome.status, outcome.body, operation=op.name)
                 await self._back_off_or_raise(op, failure)
             else:
                 raise domain_error(outcome.status, outcome.body, operation=op.name)
 
-    async def _send(self, gate: _UserGate, op: _Operation) -> Answer | CockpitError:
+    async def _send(self, gate: UserGate, op: _Operation) -> Answer | CockpitError:
         """One attempt inside the user's gate: the answer, or the transport failure (not raised,
         so the caller decides whether to retry)."""
-        async with self._slot(gate, op):
+        async with self._gates.slot(gate, deadline=op.deadline, name=op.name) as entry:
             remaining = op.deadline - self._clock()
             if remaining <= 0:
                 raise CrmBusy(f"{op.name}: deadline reached before the request could be sent")
@@ -274,7 +282,18 @@ class Transport:
                 return CrmUnavailable(f"{op.name}: {type(exc).__name__}", code=UNREACHABLE)
             except httpx.HTTPError as exc:
                 return CrmUnavailable(f"{op.name}: {type(exc).__name__}")
-            return Answer(response.status_code, response.headers, response.content)
+            answer = Answer(response.status_code, response.headers, response.content)
+            if answer.status == 429:
+                # Paused before the slot is released, so no request of this user slips through.
+                code = parse_error_body(answer.body)[0]
+                self._gates.throttled(gate, entry, wait=self._throttle_wait(op, answer), code=code)
+            else:
+                self._gates.answered(entry)
+            return answer
+
+    def _throttle_wait(self, op: _Operation, answer: Answer) -> float:
+        retry_after = parse_retry_after(answer.headers.get("retry-after"))
+        return self._policy.throttle_wait(retry_after, op.attempt)
 
     async def _headers(self, op: _Operation) -> dict[str, str]:
         headers = dict(STANDARD_HEADERS)
@@ -297,13 +316,12 @@ class Transport:
         # A refreshed token is not a retry of a failing service: it does not use up an attempt.
         op.attempt -= 1
 
-    async def _pause_or_raise(self, gate: _UserGate, op: _Operation, answer: Answer) -> None:
-        """A 429: pause every request of this user for Retry-After, then try again."""
+    def _retry_after_pause_or_raise(self, op: _Operation, answer: Answer) -> None:
+        """A 429: the user is already paused for Retry-After (``_send``); retry after the pause
+        unless attempts or time ran out. Every request of the user waits, not just this one:
+        continuing to send extends the penalty (api-limits, "The Retry-After duration")."""
         retry_after = parse_retry_after(answer.headers.get("retry-after"))
-        wait = self._policy.throttle_wait(retry_after, op.attempt)
-        # Pause every request of this user, not just this one: continuing to send extends the
-        # penalty (api-limits, "The Retry-After duration").
-        gate.blocked_until = max(gate.blocked_until, self._clock() + wait)
+        wait = self._throttle_wait(op, answer)
         if op.attempt < self._policy.max_attempts and self._clock() + wait <= op.deadline:
             logger.info(
                 "%s: throttled for %s (attempt %d), waiting %.2f s",
@@ -328,55 +346,6 @@ class Transport:
             delay,
         )
         await self._policy.sleep(delay)
-
-    # --- the per-user gate ------------------------------------------------------------------------
-
-    @asynccontextmanager
-    async def _slot(self, gate: _UserGate, op: _Operation) -> AsyncIterator[None]:
-        """One of the user's concurrency slots, taken only while the user is not throttled."""
-        while True:
-            await self._wait_until_unblocked(gate, op)
-            await self._acquire(gate, op)
-            if gate.blocked_until <= self._clock():
-                break
-            # Throttled while we queued for a slot: give it back and wait; nothing was sent.
-            gate.semaphore.release()
-        try:
-            yield
-        finally:
-            gate.semaphore.release()
-
-    async def _acquire(self, gate: _UserGate, op: _Operation) -> None:
-        remaining = op.deadline - self._clock()
-        try:
-            # Queueing behind the user's own requests counts against the deadline too.
-            async with asyncio.timeout(max(remaining, 0.0)):
-                await gate.semaphore.acquire()
-        except TimeoutError:
-            raise CrmBusy(
-                f"{op.name}: deadline reached while queued behind this user's other requests"
-            ) from None
-
-    async def _wait_until_unblocked(self, gate: _UserGate, op: _Operation) -> None:
-        while (wait := gate.blocked_until - self._clock()) > 0:
-            if self._clock() + wait > op.deadline:
-                raise CrmBusy(f"{op.name}: throttled past the deadline", retry_after=wait)
-            await self._policy.sleep(wait)
-
-    def _gate(self, key: str) -> _UserGate:
-        gate = self._gates.get(key)
-        if gate is None:
-            if len(self._gates) > _MAX_GATES:
-                self._prune_gates()
-            gate = _UserGate(asyncio.Semaphore(self._policy.per_user_concurrency))
-            self._gates[key] = gate
-        return gate
-
-    def _prune_gates(self) -> None:
-        now = self._clock()
-        idle = [k for k, g in self._gates.items() if g.users == 0 and g.blocked_until <= now]
-        for key in idle:
-            del self._gates[key]
 
     def _timeout(self, remaining: float) -> httpx.Timeout:
         """The client's configured timeouts, each capped to the time left for this operation."""
