@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -12,19 +13,9 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from functions import (
-    admin_pages,
-    api,
-    api_admin,
-    api_admin_ops,
-    api_designer,
-    api_projects,
-    auth,
-    health,
-    my,
-    pages,
-)
+from functions import api, api_projects, auth, health, my, pages
 from functions.errors import install_error_handlers
 from functions.middleware import (
     BodyLimitMiddleware,
@@ -78,22 +69,12 @@ def create_app(*, settings: Settings | None = None, container: Container | None 
     app.state.container = active
     app.state.settings = settings
     install_error_handlers(app)
-    for module in (
-        health,
-        auth,
-        api,
-        api_projects,
-        api_admin,
-        api_designer,
-        api_admin_ops,
-        admin_pages,
-        my,
-        pages,
-    ):
+    for module in (health, auth, api, api_projects, my, pages):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     # add_middleware puts each one outside the previous: the security headers wrap everything,
     # including the correlation middleware's 500 answer and the body limit's 413.
+    app.add_middleware(AdminConsoleRoutes)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
     app.add_middleware(CorrelationMiddleware)
     app.add_middleware(SecurityHeadersMiddleware, frame_ancestors=settings.frame_ancestors)
@@ -102,11 +83,46 @@ def create_app(*, settings: Settings | None = None, container: Container | None 
     return app
 
 
+# The admin console's routers, by module. Building a route costs FastAPI a few milliseconds
+# (signatures, dependencies, response models), and a cold instance mostly serves reps: these are
+# added on the first request under an admin path, or when the OpenAPI document is asked for.
+ADMIN_MODULES = (
+    "functions.api_admin",
+    "functions.api_designer",
+    "functions.api_admin_ops",
+    "functions.admin_pages",
+)
+ADMIN_PATHS = ("/admin/", "/api/admin/")
+
+
+def include_admin_console(app: FastAPI) -> None:
+    """Adds the admin console's routes to ``app`` once (idempotent)."""
+    if getattr(app.state, "admin_console", False):
+        return
+    for name in ADMIN_MODULES:
+        app.include_router(importlib.import_module(name).router)
+    app.state.admin_console = True
+
+
+class AdminConsoleRoutes:
+    """Adds the admin console's routes before the first request that may need them is routed.
+    Routes are looked up per request, so routes added now serve this very request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(ADMIN_PATHS):
+            include_admin_console(scope["app"])
+        await self.app(scope, receive, send)
+
+
 def _openapi(app: FastAPI) -> dict[str, Any]:
     """The document as the API really behaves: errors are problem+json (``Problem``), bad input is
     400 (the error tree's InvalidInput), never FastAPI's default 422 shape."""
     if app.openapi_schema is not None:
         return app.openapi_schema
+    include_admin_console(app)
     schema = get_openapi(title=app.title, version=app.version, routes=app.routes)
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     for name in ("HTTPValidationError", "ValidationError"):
