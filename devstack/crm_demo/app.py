@@ -181,12 +181,17 @@ def create_app(config: DemoConfig) -> FastAPI:
         layout = await form_layout(lcid)
         columns = tuple(c for c in columns if c not in layout.hidden_columns)
         view = await _load_view(simulator(), record_id, lcid, columns)
-        frame_src = dynamics.embed_url(
-            layout.cockpit_url or "",
-            record_id=record_id,
-            org_name=config.org_name,
-            org_lcid=config.org_lcid,
-            user_lcid=lcid,
+        frame_src = (
+            dynamics.iframe_src(
+                layout.frame.url,
+                pass_parameters=layout.frame.pass_parameters,
+                record_id=record_id,
+                org_name=config.org_name,
+                org_lcid=config.org_lcid,
+                user_lcid=lcid,
+            )
+            if layout.frame
+            else ""
         )
         page_config = _page_config(request, config, record_id, lcid)
         page_config["cockpitUrl"] = layout.cockpit_url

@@ -52,16 +52,18 @@ def form_path(record_id: str | None) -> str:
     return f"/main.aspx?etn={OPPORTUNITY}&id={normalise_id(record_id)}&pagetype=entityrecord"
 
 
-def embed_url(
-    cockpit_url: str,
+def iframe_src(
+    url: str,
     *,
+    pass_parameters: bool,
     record_id: str | None,
     org_name: str,
     org_lcid: int,
     user_lcid: int,
 ) -> str:
-    """The URL Dynamics loads into an IFRAME control whose URL is ``{cockpit}/embed`` and which has
-    "Pass record object-type code and unique identifier as parameters" on.
+    """The URL Dynamics loads into an IFRAME control configured with ``url``: with "Pass record
+    object-type code and unique identifier as parameters" on, the record parameters follow it
+    (for our package ``about:blank?id=…``, for a typed ``{cockpit}/embed`` ``{cockpit}/embed?id=…``).
 
     Parameters in the order of Microsoft's example, the id upper-case in encoded braces, and ``id``
     empty while the record is unsaved ("this parameter has no value until the entity record is
@@ -71,12 +73,14 @@ def embed_url(
     https://learn.microsoft.com/power-apps/maker/model-driven-apps/iframe-properties-legacy
     (The contract with the cockpit spells the encoded braces upper-case, %7B/%7D; both decode alike.)
     """
+    if not pass_parameters:
+        return url
     record = "" if record_id is None else "%7B" + normalise_id(record_id).upper() + "%7D"
-    return (
-        f"{cockpit_url.rstrip('/')}/embed?id={record}&orglcid={org_lcid}"
-        f"&orgname={quote(org_name, safe='')}&type={OPPORTUNITY_TYPE_CODE}"
-        f"&typename={OPPORTUNITY}&userlcid={user_lcid}"
+    parameters = (
+        f"id={record}&orglcid={org_lcid}&orgname={quote(org_name, safe='')}"
+        f"&type={OPPORTUNITY_TYPE_CODE}&typename={OPPORTUNITY}&userlcid={user_lcid}"
     )
+    return f"{url}{'&' if '?' in url else '?'}{parameters}"
 
 
 def check_cockpit_url(value: str) -> str:

@@ -80,9 +80,14 @@ class Variable:
 
 @dataclass
 class FormTab:
+    """A form tab holding an IFRAME control: what the form shows and the names a script uses
+    (``formContext.ui.tabs.get(name)``, ``formContext.getControl(control)``)."""
+
     labels: dict[str, str]
     url: str
     pass_parameters: bool
+    name: str = ""
+    control: str = ""
 
 
 @dataclass
@@ -214,18 +219,20 @@ def _entities(
         for tab in entity.iter("tab"):
             for control in tab.iter("control"):
                 if control.get("classid", "").upper() == _IFRAME_CLASSID:
-                    tabs.append(
-                        FormTab(
-                            labels=_labels(tab.find("labels"), "label"),
-                            url=_text(control, "parameters/Url", "IFRAME", required=False),
-                            pass_parameters=_text(
-                                control, "parameters/PassParameters", "IFRAME", required=False
-                            ).lower()
-                            == "true",
-                        )
-                    )
+                    tabs.append(_form_tab(tab, control))
         commands.extend(_commands(entity))
     return attributes, tabs, commands
+
+
+def _form_tab(tab: ET.Element, control: ET.Element) -> FormTab:
+    passes = _text(control, "parameters/PassParameters", "IFRAME", required=False)
+    return FormTab(
+        labels=_labels(tab.find("labels"), "label"),
+        url=_text(control, "parameters/Url", "IFRAME", required=False),
+        pass_parameters=passes.lower() == "true",
+        name=tab.get("name", ""),
+        control=control.get("id", ""),
+    )
 
 
 def _attribute(element: ET.Element) -> dict[str, object]:

@@ -75,35 +75,108 @@
     });
   }
 
-  // After a write-back inside the Dynamics form, ask the form script to refresh the form. The
-  // message goes only to the parent's origin, and only if that origin is a configured CRM origin.
+  // --- talking to the Dynamics form script (crm/webresources/cockpit_form.js) ---------------------
+  // The form script hands this page a MessageChannel port: {type: "cockpit.connect", version: 1,
+  // opportunityId} with the port, posted to this origin only. Write-backs then go on the port,
+  // which reaches the form script wherever Unified Interface runs it (a window next to the one
+  // hosting this frame, not necessarily window.parent). https://developer.mozilla.org/docs/Web/API/Channel_Messaging_API
+  const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+  const CONNECT_KEYS = ["opportunityId", "type", "version"];
+  let formPort = null; // the port of the newest accepted connect
+  let readySent = false; // once per page load: a ready answered by a connect never loops
+
+  function frameAncestors(project) {
+    try {
+      const allowed = JSON.parse(project.dataset.frameAncestors || "[]");
+      return Array.isArray(allowed) ? allowed : [];
+    } catch (e) {
+      return [];
+    }
+  }
+
+  // The parent's origin when it is one of the configured CRM origins, else null. Chromium and
+  // Safari name it in location.ancestorOrigins; elsewhere the referrer (the page that set the
+  // frame's src) stands in. https://developer.mozilla.org/docs/Web/API/Location/ancestorOrigins
+  function allowedParentOrigin(project) {
+    if (!project || window.parent === window) return null;
+    let origin = null;
+    try {
+      if (window.location.ancestorOrigins && window.location.ancestorOrigins.length > 0) {
+        origin = window.location.ancestorOrigins[0];
+      } else if (document.referrer) {
+        origin = new URL(document.referrer).origin;
+      }
+    } catch (e) {
+      origin = null;
+    }
+    return origin && frameAncestors(project).indexOf(origin) >= 0 ? origin : null;
+  }
+
+  // Lower case without braces, as the form script sends it; null for anything but a GUID.
+  function normaliseId(value) {
+    if (typeof value !== "string") return null;
+    const id = value.trim().replace(/^\{/, "").replace(/\}$/, "").toLowerCase();
+    return GUID.test(id) ? id : null;
+  }
+
+  function isConnect(data) {
+    if (data === null || typeof data !== "object" || Array.isArray(data)) return false;
+    const keys = Object.keys(data).sort();
+    const exact = keys.length === CONNECT_KEYS.length && keys.every(function (k, i) {
+      return k === CONNECT_KEYS[i];
+    });
+    return exact && data.type === "cockpit.connect" && data.version === 1;
+  }
+
+  // Accepts a connect only from the parent's (allowed) origin and for this page's opportunity.
+  // The sender need not be window.parent: in Unified Interface form scripts run in another
+  // same-origin window. Anything else is ignored without a word.
+  function onFormMessage(project, event) {
+    const origin = allowedParentOrigin(project);
+    if (!origin || event.origin !== origin || !isConnect(event.data)) return;
+    const port = event.ports && event.ports[0];
+    const id = normaliseId(event.data.opportunityId);
+    if (!port || id === null || id !== normaliseId(project.dataset.opportunity)) return;
+    if (formPort && formPort !== port) formPort.close(); // one channel: the newest connect wins
+    formPort = port;
+  }
+
+  // Asks a form that connected before this page could listen (first load, reload) to connect
+  // again; sent to the parent's origin only, and only when that origin is an allowed one.
   // https://developer.mozilla.org/docs/Web/API/Window/postMessage
+  function announceReady(project) {
+    const origin = allowedParentOrigin(project);
+    if (readySent || !origin) return;
+    readySent = true;
+    window.parent.postMessage({ type: "cockpit.ready", version: 1 }, origin);
+  }
+
+  function setupFormChannel(project) {
+    if (!embedded()) return;
+    window.addEventListener("message", function (event) {
+      onFormMessage(project, event);
+    });
+    announceReady(project);
+  }
+
+  // After a write-back inside the Dynamics form, ask the form script to refresh the form: on the
+  // port when the form handed one over, else (an older form script) on window.parent, to the
+  // parent's origin only and only if that origin is a configured CRM origin.
   function notifyParent(writeback, opportunityId) {
     if (!embedded() || window.parent === window || !writeback || writeback.status !== "written") return;
-    const project = document.getElementById("project");
-    let allowed = [];
-    try {
-      allowed = JSON.parse(project.dataset.frameAncestors || "[]");
-    } catch (e) {
-      allowed = [];
+    const message = {
+      type: "cockpit.writeback",
+      version: 1,
+      opportunityId: opportunityId,
+      field: writeback.field,
+      value: Number(writeback.value),
+    };
+    if (formPort) {
+      formPort.postMessage(message);
+      return;
     }
-    let parentOrigin = null;
-    if (window.location.ancestorOrigins && window.location.ancestorOrigins.length > 0) {
-      parentOrigin = window.location.ancestorOrigins[0];
-    } else if (document.referrer) {
-      parentOrigin = new URL(document.referrer).origin;
-    }
-    if (!parentOrigin || allowed.indexOf(parentOrigin) < 0) return;
-    window.parent.postMessage(
-      {
-        type: "cockpit.writeback",
-        version: 1,
-        opportunityId: opportunityId,
-        field: writeback.field,
-        value: Number(writeback.value),
-      },
-      parentOrigin
-    );
+    const origin = allowedParentOrigin(document.getElementById("project"));
+    if (origin) window.parent.postMessage(message, origin);
   }
 
   function projectUrl(project, suffix) {
@@ -245,6 +318,7 @@
   function setupProject() {
     const project = document.getElementById("project");
     if (!project) return;
+    setupFormChannel(project);
 
     // Wide screens show how to judge each criterion; in the tab (800 px) it folds away.
     if (window.matchMedia && window.matchMedia("(min-width: 1100px)").matches) {
@@ -468,6 +542,10 @@
 
   window.Cockpit = window.Cockpit || {};
   window.Cockpit.send = send;
+  // For diagnostics and browser tests: whether the form's port is held and the ready went out.
+  window.Cockpit.formChannel = function () {
+    return { port: formPort !== null, ready: readySent };
+  };
 
   document.addEventListener("DOMContentLoaded", function () {
     formatTimes(document);

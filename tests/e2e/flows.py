@@ -107,6 +107,14 @@ def cockpit_frame(page: Page) -> Frame:
     return frame
 
 
+def wait_for_form_port(page: Page) -> None:
+    """Until the cockpit page in the tab holds the MessageChannel port the form script handed it
+    (after its load it asked for one with ``cockpit.ready``)."""
+    cockpit_frame(page).wait_for_function(
+        "() => !!(window.Cockpit && window.Cockpit.formChannel && window.Cockpit.formChannel().port)"
+    )
+
+
 @dataclass
 class FrameWatch:
     """Every document request of the cockpit frame, redirects included (to prove it never went

@@ -1,7 +1,7 @@
 """Issue 6, 4b: the Cockpit tab of the demo CRM form — a cross-site iframe (CRM on 127.0.0.1,
 cockpit on localhost) in Chromium with its default third-party-cookie blocking. Sign-in through
 the Storage Access API and a top-level sign-in window, evaluation, write-back, and the form
-refresh the cockpit triggers with ``postMessage``."""
+refresh the cockpit triggers on the MessageChannel port the form script handed it."""
 
 from __future__ import annotations
 
@@ -66,7 +66,7 @@ def test_embed_path_signs_in_evaluates_writes_back_and_refreshes_the_form(
     answer_and_evaluate(frame, answers)
     assert control.opportunity(CRM_ROLLOUT)["closeprobability"] == expected
 
-    # postMessage → Cockpit.Form → formContext.data.refresh(false): exactly one refresh, and the
+    # The port → Cockpit.Form → formContext.data.refresh(false): exactly one refresh, and the
     # form shows the new value without a page reload.
     form = page.locator("#form-root")
     expect(form).to_have_attribute("data-refresh-count", "1")
@@ -76,6 +76,11 @@ def test_embed_path_signs_in_evaluates_writes_back_and_refreshes_the_form(
     )
     expect(notification).to_contain_text(f"({expected})")
     assert page.evaluate("window.Cockpit.Form.status().refreshes") == 1
+    # The form script pointed the IFRAME control at the cockpit and handed it a port, which the
+    # cockpit holds (tests/e2e/test_form_channel.py: the write-back takes no other way).
+    assert page.evaluate("window.Cockpit.Form.status().sources") == 1
+    assert page.evaluate("window.Cockpit.Form.status().connects") >= 1
+    assert cockpit_frame(page).evaluate("window.Cockpit.formChannel().port") is True
 
     # One sign-in page in all, shown top-level; the frame itself never left the cockpit.
     assert control.authorize_pages() == 1

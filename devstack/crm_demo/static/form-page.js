@@ -4,7 +4,10 @@
  *    with "Pass execution context as first parameter" and the cockpit URL as its parameter.
  *  - "Open Cockpit" calls Cockpit.Command.openCockpit(PrimaryControl, cockpitUrl), like the modern
  *    command with parameters PrimaryControl and a String.
- *  - The Cockpit tab creates its IFRAME the first time it is shown.
+ *  - Selecting a tab expands it and collapses the other, then runs the TabStateChange handlers of
+ *    both. The Cockpit tab renders its IFRAME control the first time it is shown, with the URL the
+ *    form editor configured and the record parameters; the form script's handler points it at the
+ *    cockpit (setSrc) and hands the cockpit a port (getContentWindow), as in Dynamics.
  * Hooks for browser tests: #form-root[data-refresh-count], window.CrmDemo.
  */
 (function (root) {
@@ -129,6 +132,40 @@
     clientUrl: config.clientUrl,
     showAlert: showAlert,
   });
+  // --- tabs and the IFRAME control ------------------------------------------------------------------
+  // The Cockpit tab and command exist only when the form has them (from a solution).
+  var tabs = [doc.getElementById("tab-summary"), doc.getElementById("tab-cockpit")].filter(Boolean);
+  var cockpitPanel = doc.getElementById("panel-cockpit");
+
+  function tabNamed(name) {
+    return (
+      tabs.filter(function (t) {
+        return t.getAttribute("data-tab-name") === name;
+      })[0] || null
+    );
+  }
+
+  function displayState(name) {
+    var tab = tabNamed(name);
+    if (!tab) {
+      return null;
+    }
+    return tab.getAttribute("aria-selected") === "true" ? "expanded" : "collapsed";
+  }
+
+  function frameFor(name) {
+    var control = cockpitPanel ? cockpitPanel.getAttribute("data-frame-control") : "";
+    if (!control || control !== name) {
+      return null;
+    }
+    return {
+      src: cockpitPanel.getAttribute("data-frame-src") || "",
+      element: function () {
+        return doc.getElementById("cockpit-frame");
+      },
+    };
+  }
+
   var form = root.CrmDemoShim.createFormContext({
     recordId: config.recordId,
     entityName: config.entityName,
@@ -137,23 +174,31 @@
     controlElement: function (name) {
       return formRoot.querySelector('.field-row[data-control="' + String(name).replace(/"/g, "") + '"]');
     },
+    frame: frameFor,
+    tabs: { displayState: displayState },
   });
 
-  // --- tabs ----------------------------------------------------------------------------------------
-  // The Cockpit tab and command exist only when the form has them (from a solution).
-  var tabs = [doc.getElementById("tab-summary"), doc.getElementById("tab-cockpit")].filter(Boolean);
-
+  // Dynamics renders an IFRAME control when its tab is first expanded, showing the configured URL
+  // (a src set before that is overwritten: "Use this event when you want to change the src property
+  // of an IFRAME within the tab", events/tabstatechange).
   function ensureCockpitFrame() {
-    var panel = doc.getElementById("panel-cockpit");
-    if (doc.getElementById("cockpit-frame")) {
+    var template = doc.getElementById("cockpit-frame-template");
+    if (doc.getElementById("cockpit-frame") || !template) {
       return;
     }
-    var template = doc.getElementById("cockpit-frame-template");
-    panel.appendChild(template.content.cloneNode(true));
-    panel.setAttribute("data-frame-created", "true");
+    cockpitPanel.appendChild(template.content.cloneNode(true));
+    cockpitPanel.setAttribute("data-frame-created", "true");
+  }
+
+  function stateChanged(tab) {
+    form.tabStateChanged(tab.getAttribute("data-tab-name"));
   }
 
   function select(tab) {
+    var collapsing = tabs.filter(function (t) {
+      return t !== tab && t.getAttribute("aria-selected") === "true";
+    });
+    var expanding = tab.getAttribute("aria-selected") !== "true";
     tabs.forEach(function (t) {
       var selected = t === tab;
       t.setAttribute("aria-selected", selected ? "true" : "false");
@@ -162,6 +207,11 @@
     });
     if (tab.id === "tab-cockpit") {
       ensureCockpitFrame();
+    }
+    // Only tabs whose display state changed raise the event: the collapsed one, then the shown one.
+    collapsing.forEach(stateChanged);
+    if (expanding) {
+      stateChanged(tab);
     }
   }
 

@@ -98,6 +98,9 @@ def test_form_iframe_carries_exactly_the_dynamics_parameters(
     page = parse(response.text)
     assert page.by_id("panel-cockpit").attrs["data-frame-src"] == src
     assert page.by_id("tab-cockpit").attrs["role"] == "tab"
+    # The names the form script looks up (formContext.ui.tabs.get, getControl).
+    assert page.by_id("tab-cockpit").attrs["data-tab-name"] == "cockpit_tab"
+    assert page.by_id("panel-cockpit").attrs["data-frame-control"] == "IFRAME_cockpit"
 
 
 def test_record_id_in_the_url_may_be_braced_and_upper_case(

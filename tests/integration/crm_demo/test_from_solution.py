@@ -69,8 +69,13 @@ def test_nothing_before_the_import_everything_after(
     assert html.by_id("open-cockpit").text.strip() == "Open Cockpit"
     assert html.by_id("tab-cockpit").text.strip() == "Cockpit"
     assert html.by_id(f"label-{COLUMN}").text.strip() == "Cockpit Win Probability"
-    frame = html.by_id("panel-cockpit").attrs["data-frame-src"]
-    assert unescape(frame).startswith(f"{COCKPIT_URL}/embed?id=%7B{RECORD.upper()}%7D")
+    # The IFRAME control as its FormXml configures it: its URL (about:blank) with the record
+    # parameters; the form script points it at the cockpit when the tab is shown.
+    panel = html.by_id("panel-cockpit").attrs
+    assert unescape(panel["data-frame-src"]).startswith(f"about:blank?id=%7B{RECORD.upper()}%7D&")
+    assert panel["data-frame-control"] == "IFRAME_cockpit"
+    assert html.by_id("tab-cockpit").attrs["data-tab-name"] == "tab_cockpit"
+    assert 'name="IFRAME_cockpit"' in after.text
     assert '<script src="/webresources/cockpit_command.js">' in after.text
     script = page.get("/webresources/cockpit_command.js")
     assert script.status_code == 200 and script.content == COMMAND_JS

@@ -140,6 +140,8 @@ async def test_the_control_api_imports_for_make_run_and_lays_out_the_ui(sim: Sim
         "function": "openCockpit",
     }
     assert ui["tab"]["labels"]["en"] == "Cockpit" and ui["tab"]["pass_parameters"] is True
+    assert (ui["tab"]["name"], ui["tab"]["control"]) == ("tab_cockpit", "IFRAME_cockpit")
+    assert ui["tab"]["url"] == "about:blank"
     assert ui["columns"] == [COLUMN]
     assert ui["environment_variables"] == {"cockpit_CockpitUrl": COCKPIT_URL}
 
