@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import httpx
@@ -17,7 +18,7 @@ from tests.support.world import World
 REPO = Path(__file__).resolve().parents[3]
 
 
-def _admin_paths(app_routes: list[object]) -> list[str]:
+def _admin_paths(app_routes: Sequence[object]) -> list[str]:
     return [p for r in app_routes if (p := str(getattr(r, "path", ""))).startswith("/api/admin/")]
 
 
