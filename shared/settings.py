@@ -106,6 +106,8 @@ class Settings(BaseSettings):
     writeback_grace_seconds: float = Field(default=120.0, ge=0, le=3600)
     # The local stack runs the timer functions in-process (in Azure the Functions host does).
     local_timers: bool = False
+    # The first request for an org on an instance starts that org's health check in the background.
+    startup_check: bool = True
     # Request bodies above this answer 413 (the largest legitimate body is a published solution).
     max_body_bytes: int = Field(default=262_144, ge=1024, le=4_194_304)
 

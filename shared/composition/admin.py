@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from shared.adapters.tables.client import TABLES
+from shared.domain.orgs import CrmOrg
 from shared.services.bulk import BulkService
 from shared.services.designer import DesignerService
+from shared.services.first_use import FirstUseCheck
 from shared.services.health import HealthDependencies, OrgHealthService
 from shared.services.migration import MoveService
 from shared.services.model_quality import ModelQualityService
@@ -64,6 +67,16 @@ class AdminParts(ServiceParts):
             clock=self.clock,
             admin_role=self.settings.admin_role,
         )
+
+    def _on_org_use(self) -> Callable[[CrmOrg], None] | None:
+        return self.first_use_check.note_use if self.settings.startup_check else None
+
+    @cached_property
+    def first_use_check(self) -> FirstUseCheck:
+        """The start-up check on first use of an org (as the app, in the background)."""
+        checker = FirstUseCheck(check=lambda org: self.org_health.check(principal=None, org=org))
+        self._closers.append(checker.aclose)
+        return checker
 
     @cached_property
     def org_health(self) -> OrgHealthService:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from shared.domain.orgs import CrmOrg
 from shared.services.access import AccessPolicy
 from shared.services.admin import AdminService
 from shared.services.auth import AuthConfig, AuthService
@@ -50,7 +52,11 @@ class ServiceParts(AdapterParts):
 
     @cached_property
     def orgs(self) -> OrgDirectory:
-        return OrgDirectory(self.settings.orgs)
+        return OrgDirectory(self.settings.orgs, on_use=self._on_org_use())
+
+    def _on_org_use(self) -> Callable[[CrmOrg], None] | None:
+        """What to tell when a request uses an org; the admin parts add the start-up check."""
+        return None
 
     @cached_property
     def access(self) -> AccessPolicy:

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from shared.domain.errors import Forbidden, InvalidInput
 from shared.domain.identity import Principal
@@ -11,8 +11,12 @@ from shared.domain.orgs import CrmOrg
 
 
 class OrgDirectory:
-    def __init__(self, orgs: Sequence[CrmOrg]) -> None:
+    def __init__(
+        self, orgs: Sequence[CrmOrg], *, on_use: Callable[[CrmOrg], None] | None = None
+    ) -> None:
         self._orgs = tuple(orgs)
+        # Told of every org a request resolves (the start-up check on first use).
+        self._on_use = on_use
 
     def of_tenant(self, tenant_id: str) -> list[CrmOrg]:
         return [o for o in self._orgs if o.tenant_id == tenant_id]
@@ -20,6 +24,12 @@ class OrgDirectory:
     def resolve(self, principal: Principal, orgname: str | None) -> CrmOrg:
         """The org of the caller's tenant that ``orgname`` names; with one org the name may be
         omitted."""
+        org = self._select(principal, orgname)
+        if self._on_use is not None:
+            self._on_use(org)
+        return org
+
+    def _select(self, principal: Principal, orgname: str | None) -> CrmOrg:
         mine = self.of_tenant(principal.tenant_id)
         if orgname is None or orgname.strip() == "":
             if len(mine) == 1:
