@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from typing import NoReturn
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
+from devstack.entra.directory import MULTI_TENANT_ALIASES, App, Tenant, User, is_guid
 from devstack.entra.errors import EntraError
 from devstack.entra.scopes import ScopeRequest, consented, parse_scopes
-from devstack.entra.seed import MULTI_TENANT_ALIASES, App, Tenant, User, is_guid
 from devstack.entra.state import CODE_LIFETIME, AuthCode, SignInSession, Simulator
 from devstack.entra.tokens import client_info
 

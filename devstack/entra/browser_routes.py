@@ -23,6 +23,7 @@ from devstack.entra.authorize import (
     session_fits,
     users_for,
 )
+from devstack.entra.directory import App, is_guid
 from devstack.entra.errors import EntraError
 from devstack.entra.http_helpers import (
     PAGE_HEADERS,
@@ -34,7 +35,6 @@ from devstack.entra.http_helpers import (
 )
 from devstack.entra.pages import UserChoice, sign_in_page, signed_out_page
 from devstack.entra.request_log import note, note_error
-from devstack.entra.seed import App, is_guid
 from devstack.entra.state import Simulator
 
 __all__ = ["SESSION_COOKIE", "BrowserRoutes"]

@@ -23,11 +23,11 @@ from urllib.parse import unquote_plus
 
 from devstack.entra.authorize import app_usable_in, resolve_tenant
 from devstack.entra.client_auth import authenticate_assertion
+from devstack.entra.directory import App, ResourceServer, Tenant, User, is_guid
 from devstack.entra.errors import EntraError
 from devstack.entra.keys import b64url
 from devstack.entra.obo import verify_user_assertion
 from devstack.entra.scopes import ScopeRequest, consented, parse_scopes
-from devstack.entra.seed import App, ResourceServer, Tenant, User, is_guid
 from devstack.entra.state import RefreshGrant, Simulator
 from devstack.entra.tokens import TokenMinter, client_info
 

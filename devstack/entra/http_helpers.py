@@ -10,10 +10,10 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from devstack.entra.authorize import Redirect
+from devstack.entra.directory import is_guid
 from devstack.entra.errors import EntraError
 from devstack.entra.pages import error_page, form_post_page
 from devstack.entra.request_log import note_error
-from devstack.entra.seed import is_guid
 
 __all__ = [
     "METADATA_HEADERS",

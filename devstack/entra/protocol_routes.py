@@ -9,12 +9,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from devstack.entra.authorize import resolve_tenant
+from devstack.entra.directory import Tenant
 from devstack.entra.discovery import discovery_v1, discovery_v2
 from devstack.entra.errors import EntraError
 from devstack.entra.grants import TokenEndpoint, parse_basic
 from devstack.entra.http_helpers import METADATA_HEADERS, TOKEN_HEADERS, json_error, read_form
 from devstack.entra.request_log import note
-from devstack.entra.seed import Tenant
 from devstack.entra.state import Simulator
 from devstack.entra.tokens import TokenMinter
 
