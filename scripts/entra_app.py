@@ -149,6 +149,26 @@ def application_body(
     (with their ids) and ours are only added when missing.
     """
     existing = existing or {}
+    return {
+        "displayName": display_name,
+        "signInAudience": sign_in_audience,
+        "isFallbackPublicClient": False,
+        "appRoles": _app_roles(existing),
+        "api": {"requestedAccessTokenVersion": 2, "oauth2PermissionScopes": _api_scopes(existing)},
+        "requiredResourceAccess": _required_resource_access(existing, scope_ids),
+        "web": {
+            "redirectUris": _redirect_uris(existing, redirect_uris),
+            # The BFF uses the auth-code flow only; no token comes back through the browser.
+            "implicitGrantSettings": {
+                "enableIdTokenIssuance": False,
+                "enableAccessTokenIssuance": False,
+            },
+        },
+    }
+
+
+def _app_roles(existing: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The existing app roles, plus ``Cockpit.Admin`` if it is missing."""
     roles = [dict(role) for role in existing.get("appRoles", [])]
     if not any(role.get("value") == ADMIN_ROLE_VALUE for role in roles):
         roles.append(
@@ -161,6 +181,11 @@ def application_body(
                 "isEnabled": True,
             }
         )
+    return roles
+
+
+def _api_scopes(existing: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The existing exposed scopes, plus ``access_as_user`` if it is missing."""
     api = dict(existing.get("api") or {})
     scopes = [dict(scope) for scope in api.get("oauth2PermissionScopes", [])]
     if not any(scope.get("value") == API_SCOPE_VALUE for scope in scopes):
@@ -176,6 +201,13 @@ def application_body(
                 "userConsentDescription": "Lets the app call the Opportunity Cockpit as you.",
             }
         )
+    return scopes
+
+
+def _required_resource_access(
+    existing: Mapping[str, Any], scope_ids: Mapping[str, Mapping[str, str]]
+) -> list[dict[str, Any]]:
+    """Other resources' entries kept as they are; ours (``scope_ids``) replaced by what we need."""
     ours = set(scope_ids)
     required = [
         dict(entry)
@@ -192,25 +224,15 @@ def application_body(
                 ],
             }
         )
+    return required
+
+
+def _redirect_uris(existing: Mapping[str, Any], redirect_uris: Sequence[str]) -> list[str]:
+    """The registered redirect URIs, plus those of ``redirect_uris`` not yet among them."""
     web = existing.get("web") or {}
     uris = list(web.get("redirectUris", []))
     uris += [uri for uri in redirect_uris if uri not in uris]
-    return {
-        "displayName": display_name,
-        "signInAudience": sign_in_audience,
-        "isFallbackPublicClient": False,
-        "appRoles": roles,
-        "api": {"requestedAccessTokenVersion": 2, "oauth2PermissionScopes": scopes},
-        "requiredResourceAccess": required,
-        "web": {
-            "redirectUris": uris,
-            # The BFF uses the auth-code flow only; no token comes back through the browser.
-            "implicitGrantSettings": {
-                "enableIdTokenIssuance": False,
-                "enableAccessTokenIssuance": False,
-            },
-        },
-    }
+    return uris
 
 
 _APP_SELECT = "$select=id,appId,displayName,appRoles,api,web,identifierUris,requiredResourceAccess"

@@ -3,6 +3,8 @@ hosting the real web resources from ``crm/webresources`` and the cockpit in the 
 
 Served on ``http://127.0.0.1:<port>`` so that it is a different *site* from the cockpit on
 ``localhost``, as Dynamics (``*.dynamics.com``) is from the cockpit in production.
+
+``DemoPage`` holds the page's state and request handlers; ``create_app`` maps them to routes.
 """
 
 from __future__ import annotations
@@ -78,124 +80,117 @@ def _json_for_script(value: object) -> Markup:
     return Markup(text)
 
 
-def create_app(config: DemoConfig) -> FastAPI:
-    """The demo page as an ASGI app (served by uvicorn from ``__main__``)."""
-    templates = Environment(
-        loader=FileSystemLoader(PACKAGE_DIR / "templates"),
-        autoescape=select_autoescape(["html"]),
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    extra_fields = (config.target_field,) if config.target_field else ()
-    state: dict[str, SimulatorClient] = {}
+class DemoPage:
+    """The page's state (settings, templates, the simulator client) and its request handlers.
+
+    ``create_app`` registers the handlers; the simulator client lives from startup to shutdown.
+    """
+
+    def __init__(self, config: DemoConfig) -> None:
+        self.config = config
+        self.templates = Environment(
+            loader=FileSystemLoader(PACKAGE_DIR / "templates"),
+            autoescape=select_autoescape(["html"]),
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.extra_fields = (config.target_field,) if config.target_field else ()
+        self._simulator: SimulatorClient | None = None
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        state["simulator"] = SimulatorClient(base_url=config.dataverse_url, ca_file=config.ca_file)
+    async def lifespan(self, _: FastAPI) -> AsyncIterator[None]:
+        config = self.config
+        self._simulator = SimulatorClient(base_url=config.dataverse_url, ca_file=config.ca_file)
         try:
             yield
         finally:
-            await state["simulator"].close()
+            await self._simulator.close()
 
-    app = FastAPI(title="Demo CRM page", lifespan=lifespan, docs_url=None, redoc_url=None)
-    app.mount("/static", StaticFiles(directory=PACKAGE_DIR / "static"), name="static")
+    @property
+    def simulator(self) -> SimulatorClient:
+        if self._simulator is None:
+            raise RuntimeError("the simulator client exists only while the app is running")
+        return self._simulator
 
-    def user_lcid(request: Request) -> int:
+    # --- shared by the handlers -------------------------------------------------------------------
+    def user_lcid(self, request: Request) -> int:
         # The user's language is a per-user Dynamics setting; here a cookie set by the selector.
         raw = request.cookies.get(LANGUAGE_COOKIE, "")
         if raw.isdigit() and int(raw) in dynamics.LANGUAGES:
             return int(raw)
-        return config.org_lcid if config.org_lcid in dynamics.LANGUAGES else dynamics.ENGLISH
+        org_lcid = self.config.org_lcid
+        return org_lcid if org_lcid in dynamics.LANGUAGES else dynamics.ENGLISH
 
-    def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
-        lcid = user_lcid(request)
-        page = templates.get_template(template).render(
+    def render(
+        self, request: Request, template: str, status: int = 200, **context: Any
+    ) -> HTMLResponse:
+        lcid = self.user_lcid(request)
+        page = self.templates.get_template(template).render(
             t=ui_text(lcid),
             lcid=lcid,
             languages=dynamics.LANGUAGES,
-            org_name=config.org_name,
+            org_name=self.config.org_name,
             current_path=request.url.path + (f"?{request.url.query}" if request.url.query else ""),
             **context,
         )
         return HTMLResponse(page, status_code=status)
 
-    def simulator() -> SimulatorClient:
-        return state["simulator"]
+    async def extra_columns(self, lcid: int) -> tuple[tuple[str, ...], dict[str, str]]:
+        return await _extra_columns(self.simulator, lcid, self.extra_fields)
 
-    async def extra_columns(lcid: int) -> tuple[tuple[str, ...], dict[str, str]]:
-        return await _extra_columns(simulator(), lcid, extra_fields)
-
-    async def form_layout(lcid: int) -> FormLayout:
-        if not config.from_solution:
-            return legacy_layout(config.cockpit_url, lcid)
-        columns = await simulator().numeric_columns()
-        return await solution_layout(simulator(), lcid, columns)
+    async def form_layout(self, lcid: int) -> FormLayout:
+        if not self.config.from_solution:
+            return legacy_layout(self.config.cockpit_url, lcid)
+        columns = await self.simulator.numeric_columns()
+        return await solution_layout(self.simulator, lcid, columns)
 
     # --- pages ------------------------------------------------------------------------------------
-    @app.get("/healthz", include_in_schema=False)
-    async def healthz() -> JSONResponse:
+    async def healthz(self) -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
-    @app.get("/favicon.ico", include_in_schema=False)
-    async def favicon() -> Response:
+    async def favicon(self) -> Response:
         # No icon; answering keeps browser tests' consoles free of 404 noise.
         return Response(status_code=204)
 
-    @app.get("/", response_class=HTMLResponse)
-    async def opportunity_list(request: Request) -> HTMLResponse:
-        lcid = user_lcid(request)
-        records = await simulator().list_opportunities()
+    async def opportunity_list(self, request: Request) -> HTMLResponse:
+        lcid = self.user_lcid(request)
+        records = await self.simulator.list_opportunities()
         views = sorted(
             (record_view(r, lcid) for r in records),
             key=lambda v: str(v.values.get("name") or "").lower(),
         )
         rows = [(view, dynamics.form_path(view.id)) for view in views if _is_guid(view.id)]
-        return render(request, "list.html", rows=rows, new_form=dynamics.form_path(None))
+        return self.render(request, "list.html", rows=rows, new_form=dynamics.form_path(None))
 
-    @app.get("/main.aspx", response_class=HTMLResponse)
     async def record_form(
+        self,
         request: Request,
         etn: str | None = None,
         # Dynamics' own parameter name is `id`.
         record_param: Annotated[str | None, Query(alias="id")] = None,
         pagetype: str | None = None,
     ) -> HTMLResponse:
-        lcid = user_lcid(request)
-        if pagetype not in (None, "entityrecord"):
-            raise PageError(
-                400, "bad_request", f"pagetype={pagetype!r}: only 'entityrecord' pages exist here."
-            )
-        if etn != dynamics.OPPORTUNITY:
-            raise PageError(
-                404,
-                "not_found",
-                f"etn={etn!r}: this demo has opportunity forms only (etn=opportunity).",
-            )
-        record_id: str | None = None
-        if record_param is not None and record_param.strip() != "":
-            try:
-                record_id = dynamics.normalise_id(record_param)
-            except dynamics.InvalidRecordId as exc:
-                raise PageError(400, "bad_request", str(exc)) from exc
-        columns, column_labels = await extra_columns(lcid)
-        layout = await form_layout(lcid)
+        lcid = self.user_lcid(request)
+        record_id = _form_record_id(etn, record_param, pagetype)
+        columns, column_labels = await self.extra_columns(lcid)
+        layout = await self.form_layout(lcid)
         columns = tuple(c for c in columns if c not in layout.hidden_columns)
-        view = await _load_view(simulator(), record_id, lcid, columns)
+        view = await _load_view(self.simulator, record_id, lcid, columns)
         frame_src = (
             dynamics.iframe_src(
                 layout.frame.url,
                 pass_parameters=layout.frame.pass_parameters,
                 record_id=record_id,
-                org_name=config.org_name,
-                org_lcid=config.org_lcid,
+                org_name=self.config.org_name,
+                org_lcid=self.config.org_lcid,
                 user_lcid=lcid,
             )
             if layout.frame
             else ""
         )
-        page_config = _page_config(request, config, record_id, lcid)
+        page_config = _page_config(request, self.config, record_id, lcid)
         page_config["cockpitUrl"] = layout.cockpit_url
-        return render(
+        return self.render(
             request,
             "form.html",
             view=view,
@@ -209,8 +204,7 @@ def create_app(config: DemoConfig) -> FastAPI:
             layout=layout,
         )
 
-    @app.post("/settings/language")
-    async def set_language(request: Request) -> Response:
+    async def set_language(self, request: Request) -> Response:
         form = parse_qs((await request.body()).decode("utf-8", errors="replace"))
         raw = (form.get("lcid") or [""])[0]
         if not raw.isdigit() or int(raw) not in dynamics.LANGUAGES:
@@ -227,37 +221,34 @@ def create_app(config: DemoConfig) -> FastAPI:
         return response
 
     # --- JSON for the page's Xrm shim ------------------------------------------------------------
-    @app.get("/api/records/opportunities")
-    async def record_list_json(request: Request) -> JSONResponse:
-        lcid = user_lcid(request)
-        records = await simulator().list_opportunities()
+    async def record_list_json(self, request: Request) -> JSONResponse:
+        lcid = self.user_lcid(request)
+        records = await self.simulator.list_opportunities()
         return JSONResponse({"value": [record_view(r, lcid).as_json() for r in records]})
 
-    @app.get("/api/records/opportunities/{record_id}")
-    async def record_json(request: Request, record_id: str) -> JSONResponse:
+    async def record_json(self, request: Request, record_id: str) -> JSONResponse:
         """What ``formContext.data.refresh`` re-reads: the record from the simulator, formatted."""
         try:
             normalised = dynamics.normalise_id(record_id)
         except dynamics.InvalidRecordId as exc:
             raise PageError(400, "bad_request", str(exc)) from exc
         try:
-            record = await simulator().get_opportunity(normalised)
+            record = await self.simulator.get_opportunity(normalised)
         except RecordNotFound as exc:
             raise PageError(
                 404, "not_found", f"No opportunity with id {normalised} exists."
             ) from exc
-        lcid = user_lcid(request)
-        columns, _ = await extra_columns(lcid)
+        lcid = self.user_lcid(request)
+        columns, _ = await self.extra_columns(lcid)
         view = record_view(record, lcid, extra_fields=columns)
         return JSONResponse(view.as_json(), headers={"Cache-Control": "no-store"})
 
     # --- the slice of the org's Web API a form script calls with the user's Dynamics session -----
-    @app.get("/api/data/v9.2/RetrieveEnvironmentVariableValue(DefinitionSchemaName='{name}')")
-    async def environment_variable(name: str) -> JSONResponse:
+    async def environment_variable(self, name: str) -> JSONResponse:
         """Scripts on a Dynamics form call the org's Web API on the same origin with the user's
         session (Xrm.Utility.getGlobalContext().getClientUrl()); the page answers this one
         function from the imported solutions' environment variables (RetrieveEnvironmentVariableValue)."""
-        variables = (await simulator().solution_ui()).get("environment_variables") or {}
+        variables = (await self.simulator.solution_ui()).get("environment_variables") or {}
         match = next((v for k, v in variables.items() if k.lower() == name.lower()), None)
         if match is None:
             return JSONResponse(
@@ -272,13 +263,12 @@ def create_app(config: DemoConfig) -> FastAPI:
         return JSONResponse({"Value": match})
 
     # --- the real Dynamics-side scripts -----------------------------------------------------------
-    @app.get("/webresources/{name}")
-    async def webresource(name: str) -> Response:
+    async def webresource(self, name: str) -> Response:
         """Serves a web resource: from the imported solutions (``--from-solution``), else
         crm/webresources/<name>.js exactly as an admin would upload it."""
-        if config.from_solution:
+        if self.config.from_solution:
             content = (
-                await simulator().web_resource(name) if _WEBRESOURCE_NAME.match(name) else None
+                await self.simulator.web_resource(name) if _WEBRESOURCE_NAME.match(name) else None
             )
             if content is None:
                 raise PageError(
@@ -289,7 +279,7 @@ def create_app(config: DemoConfig) -> FastAPI:
                 media_type="text/javascript; charset=utf-8",
                 headers={"Cache-Control": "no-store"},
             )
-        path = config.webresources_dir / name
+        path = self.config.webresources_dir / name
         if not _WEBRESOURCE_NAME.match(name) or not path.is_file():
             raise PageError(404, "not_found", f"There is no web resource named {name!r}.")
         return FileResponse(
@@ -299,33 +289,77 @@ def create_app(config: DemoConfig) -> FastAPI:
         )
 
     # --- errors -----------------------------------------------------------------------------------
-    def error_response(request: Request, status: int, title_key: str, detail: str) -> Response:
-        title = ui_text(user_lcid(request))[title_key]
+    def error_response(
+        self, request: Request, status: int, title_key: str, detail: str
+    ) -> Response:
+        title = ui_text(self.user_lcid(request))[title_key]
         if request.url.path.startswith("/api/"):
             return JSONResponse(
                 {"type": "about:blank", "title": title, "status": status, "detail": detail},
                 status_code=status,
                 media_type="application/problem+json",
             )
-        return render(request, "error.html", status=status, title=title, detail=detail)
+        return self.render(request, "error.html", status=status, title=title, detail=detail)
 
-    @app.exception_handler(PageError)
-    async def page_error(request: Request, exc: PageError) -> Response:
-        return error_response(request, exc.status, exc.title_key, exc.detail)
+    async def page_error(self, request: Request, exc: PageError) -> Response:
+        return self.error_response(request, exc.status, exc.title_key, exc.detail)
 
-    @app.exception_handler(SimulatorUnavailable)
-    async def simulator_unavailable(request: Request, exc: SimulatorUnavailable) -> Response:
-        return error_response(request, 502, "unavailable", str(exc))
+    async def simulator_unavailable(self, request: Request, exc: SimulatorUnavailable) -> Response:
+        return self.error_response(request, 502, "unavailable", str(exc))
 
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+    async def http_error(self, request: Request, exc: StarletteHTTPException) -> Response:
         key = "not_found" if exc.status_code == 404 else "bad_request"
         detail = exc.detail if isinstance(exc.detail, str) else "This request cannot be served."
         if exc.status_code == 404:
             detail = f"There is no page at {request.url.path}."
-        return error_response(request, exc.status_code, key, detail)
+        return self.error_response(request, exc.status_code, key, detail)
 
+
+def create_app(config: DemoConfig) -> FastAPI:
+    """The demo page as an ASGI app (served by uvicorn from ``__main__``)."""
+    page = DemoPage(config)
+    app = FastAPI(title="Demo CRM page", lifespan=page.lifespan, docs_url=None, redoc_url=None)
+    app.mount("/static", StaticFiles(directory=PACKAGE_DIR / "static"), name="static")
+    # pages
+    app.get("/healthz", include_in_schema=False)(page.healthz)
+    app.get("/favicon.ico", include_in_schema=False)(page.favicon)
+    app.get("/", response_class=HTMLResponse)(page.opportunity_list)
+    app.get("/main.aspx", response_class=HTMLResponse)(page.record_form)
+    app.post("/settings/language")(page.set_language)
+    # JSON for the page's Xrm shim
+    app.get("/api/records/opportunities")(page.record_list_json)
+    app.get("/api/records/opportunities/{record_id}")(page.record_json)
+    # the one org Web API function a form script calls on the page's origin
+    app.get("/api/data/v9.2/RetrieveEnvironmentVariableValue(DefinitionSchemaName='{name}')")(
+        page.environment_variable
+    )
+    # the real Dynamics-side scripts
+    app.get("/webresources/{name}")(page.webresource)
+    # errors: HTML pages, problem JSON under /api/
+    app.exception_handler(PageError)(page.page_error)
+    app.exception_handler(SimulatorUnavailable)(page.simulator_unavailable)
+    app.exception_handler(StarletteHTTPException)(page.http_error)
     return app
+
+
+def _form_record_id(etn: str | None, record_param: str | None, pagetype: str | None) -> str | None:
+    """The record id a ``main.aspx`` request asks for (None: a new record); PageError if bad."""
+    if pagetype not in (None, "entityrecord"):
+        raise PageError(
+            400, "bad_request", f"pagetype={pagetype!r}: only 'entityrecord' pages exist here."
+        )
+    if etn != dynamics.OPPORTUNITY:
+        raise PageError(
+            404,
+            "not_found",
+            f"etn={etn!r}: this demo has opportunity forms only (etn=opportunity).",
+        )
+    if record_param is None or record_param.strip() == "":
+        return None
+    try:
+        return dynamics.normalise_id(record_param)
+    except dynamics.InvalidRecordId as exc:
+        raise PageError(400, "bad_request", str(exc)) from exc
 
 
 async def _load_view(

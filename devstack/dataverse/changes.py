@@ -73,68 +73,88 @@ def coerce_input(entity: EntityDef, attr: AttributeDef, value: Any) -> Any:
         return None
     kind = attr.attribute_type
     if kind in ("Integer", "BigInt", "Picklist", "State", "Status"):
-        if isinstance(value, bool) or not isinstance(value, int | Decimal):
-            raise _cannot_convert(attr, value)
-        if isinstance(value, Decimal):
-            if value != value.to_integral_value():
-                raise _cannot_convert(attr, value)
-            value = int(value)
-        low, high = _INT_RANGES.get(kind, (-(2**31), 2**31 - 1))
-        if not low <= value <= high:
-            raise _cannot_convert(attr, value)
-        if kind in ("Picklist", "State", "Status"):
-            if attr.options and attr.option(value) is None:
-                raise _out_of_range(entity, attr, value)
-            return value
-        _check_range(entity, attr, Decimal(value))
-        return value
+        return _coerce_whole_number(entity, attr, value)
     if kind in ("Decimal", "Money", "Double"):
-        if isinstance(value, bool) or not isinstance(value, int | Decimal):
-            raise _cannot_convert(attr, value)
-        number = Decimal(value)
-        if not number.is_finite():
-            raise _cannot_convert(attr, value)
-        _check_range(entity, attr, number)
-        if kind in ("Decimal", "Money") and attr.precision is not None:
-            # Decimal and currency columns store `Precision` decimal places.
-            try:
-                number = number.quantize(
-                    Decimal(1).scaleb(-attr.precision), rounding=ROUND_HALF_EVEN
-                )
-            except InvalidOperation as exc:
-                raise _cannot_convert(attr, value) from exc
-        return number
+        return _coerce_decimal(entity, attr, value)
     if kind in ("String", "Memo"):
-        if not isinstance(value, str):
-            raise _cannot_convert(attr, value)
-        if attr.max_length is not None and len(value) > attr.max_length:
-            # Wording from execute-batch-operations-using-web-api.md (0x80044331 example).
-            raise DataverseError(
-                400,
-                errors.VALIDATION_ERROR,
-                f"A validation error occurred.  The length of the '{attr.logical_name}' attribute of "
-                f"the '{entity.logical_name}' entity exceeded the maximum allowed length of "
-                f"'{attr.max_length}'.",
-            )
-        return value
+        return _coerce_text(entity, attr, value)
     if kind == "Boolean":
         if not isinstance(value, bool):
             raise _cannot_convert(attr, value)
         return value
     if kind == "DateTime":
-        if not isinstance(value, str):
-            raise _cannot_convert(attr, value)
-        try:
-            if attr.date_behavior == "DateOnly":
-                return date.fromisoformat(value[:10])
-            return datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError as exc:
-            raise _cannot_convert(attr, value) from exc
+        return _coerce_date_time(attr, value)
     if kind == "Uniqueidentifier":
         if not isinstance(value, str) or not GUID_RE.match(value):
             raise _cannot_convert(attr, value)
         return value.lower()
     raise _cannot_convert(attr, value)
+
+
+def _coerce_whole_number(entity: EntityDef, attr: AttributeDef, value: Any) -> int:
+    """Integer and BigInt columns, and choices (Picklist, State, Status) by option value."""
+    kind = attr.attribute_type
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
+        raise _cannot_convert(attr, value)
+    if isinstance(value, Decimal):
+        if value != value.to_integral_value():
+            raise _cannot_convert(attr, value)
+        value = int(value)
+    number: int = value
+    low, high = _INT_RANGES.get(kind, (-(2**31), 2**31 - 1))
+    if not low <= number <= high:
+        raise _cannot_convert(attr, number)
+    if kind in ("Picklist", "State", "Status"):
+        if attr.options and attr.option(number) is None:
+            raise _out_of_range(entity, attr, number)
+        return number
+    _check_range(entity, attr, Decimal(number))
+    return number
+
+
+def _coerce_decimal(entity: EntityDef, attr: AttributeDef, value: Any) -> Decimal:
+    """Decimal, Money and Double columns."""
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
+        raise _cannot_convert(attr, value)
+    number = Decimal(value)
+    if not number.is_finite():
+        raise _cannot_convert(attr, value)
+    _check_range(entity, attr, number)
+    if attr.attribute_type in ("Decimal", "Money") and attr.precision is not None:
+        # Decimal and currency columns store `Precision` decimal places.
+        try:
+            number = number.quantize(Decimal(1).scaleb(-attr.precision), rounding=ROUND_HALF_EVEN)
+        except InvalidOperation as exc:
+            raise _cannot_convert(attr, value) from exc
+    return number
+
+
+def _coerce_text(entity: EntityDef, attr: AttributeDef, value: Any) -> str:
+    """String and Memo columns, up to their maximum length."""
+    if not isinstance(value, str):
+        raise _cannot_convert(attr, value)
+    if attr.max_length is not None and len(value) > attr.max_length:
+        # Wording from execute-batch-operations-using-web-api.md (0x80044331 example).
+        raise DataverseError(
+            400,
+            errors.VALIDATION_ERROR,
+            f"A validation error occurred.  The length of the '{attr.logical_name}' attribute of "
+            f"the '{entity.logical_name}' entity exceeded the maximum allowed length of "
+            f"'{attr.max_length}'.",
+        )
+    return value
+
+
+def _coerce_date_time(attr: AttributeDef, value: Any) -> date | datetime:
+    """An ISO 8601 string; a date-only column keeps the date part."""
+    if not isinstance(value, str):
+        raise _cannot_convert(attr, value)
+    try:
+        if attr.date_behavior == "DateOnly":
+            return date.fromisoformat(value[:10])
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise _cannot_convert(attr, value) from exc
 
 
 def _check_range(entity: EntityDef, attr: AttributeDef, number: Decimal) -> None:

@@ -61,7 +61,16 @@ def _relationships(account: EntityDef, contact: EntityDef) -> None:
 
 
 def fixed_entities() -> dict[str, EntityDef]:
-    account = EntityDef(
+    """The tables around the opportunity, by logical name, with their relationships."""
+    account = _account()
+    contact = _contact()
+    _relationships(account, contact)
+    tables = (account, contact, _systemuser(), _currency(), _predictive_score())
+    return {e.logical_name: e for e in tables}
+
+
+def _account() -> EntityDef:
+    return EntityDef(
         logical_name="account",
         entity_set="accounts",
         schema_name="Account",
@@ -85,7 +94,10 @@ def fixed_entities() -> dict[str, EntityDef]:
             ),
         },
     )
-    contact = EntityDef(
+
+
+def _contact() -> EntityDef:
+    return EntityDef(
         logical_name="contact",
         entity_set="contacts",
         schema_name="Contact",
@@ -131,7 +143,10 @@ def fixed_entities() -> dict[str, EntityDef]:
             ),
         },
     )
-    systemuser = EntityDef(
+
+
+def _systemuser() -> EntityDef:
+    return EntityDef(
         logical_name="systemuser",
         entity_set="systemusers",
         schema_name="SystemUser",
@@ -183,7 +198,10 @@ def fixed_entities() -> dict[str, EntityDef]:
             ),
         },
     )
-    currency = EntityDef(
+
+
+def _currency() -> EntityDef:
+    return EntityDef(
         logical_name="transactioncurrency",
         entity_set="transactioncurrencies",
         schema_name="TransactionCurrency",
@@ -219,12 +237,15 @@ def fixed_entities() -> dict[str, EntityDef]:
             ),
         },
     )
-    # Columns from ce/sales/developer-sp/msdyn_predictivescore.md and
-    # populate-predictive-scores.md ( msdyn_score, msdyn_scoretrend 0 improving / 1 steady /
-    # 2 declining / 3 not enough info, msdyn_grade, msdyn_entityid, msdyn_entitytype); alternate
-    # key msdyn_PredictiveScoreKey = (msdyn_entityid, msdyn_entitytype).
+
+
+# Columns from ce/sales/developer-sp/msdyn_predictivescore.md and
+# populate-predictive-scores.md ( msdyn_score, msdyn_scoretrend 0 improving / 1 steady /
+# 2 declining / 3 not enough info, msdyn_grade, msdyn_entityid, msdyn_entitytype); alternate
+# key msdyn_PredictiveScoreKey = (msdyn_entityid, msdyn_entitytype).
+def _predictive_score() -> EntityDef:
     score = "msdyn_predictivescore"
-    predictive = EntityDef(
+    return EntityDef(
         logical_name=score,
         entity_set="msdyn_predictivescores",
         schema_name="msdyn_predictivescore",
@@ -252,52 +273,8 @@ def fixed_entities() -> dict[str, EntityDef]:
                 min_value=Decimal(0),
                 max_value=Decimal(100),
             ),
-            "msdyn_scoretrend": attr_def(
-                score,
-                "msdyn_scoretrend",
-                "Picklist",
-                "Score trend",
-                "Bewertungstrend",
-                options=[
-                    OptionDef(0, {"en": "Improving", "de": "Steigend"}),
-                    OptionDef(1, {"en": "Steady", "de": "Stabil"}),
-                    OptionDef(2, {"en": "Declining", "de": "Fallend"}),
-                    OptionDef(3, {"en": "Not enough info", "de": "Nicht genügend Informationen"}),
-                ],
-            ),
-            # msdyn_grade is a Picklist (ce/sales/developer/entities/msdyn_predictivescore.md,
-            # "msdyn_Grade Choices/Options": 0 Grade A … 3 Grade D).
-            "msdyn_grade": attr_def(
-                score,
-                "msdyn_grade",
-                "Picklist",
-                "Grade",
-                "Note",
-                options=[
-                    OptionDef(0, {"en": "Grade A", "de": "Note A"}),
-                    OptionDef(1, {"en": "Grade B", "de": "Note B"}),
-                    OptionDef(2, {"en": "Grade C", "de": "Note C"}),
-                    OptionDef(3, {"en": "Grade D", "de": "Note D"}),
-                ],
-            ),
-            "msdyn_entityid": attr_def(
-                score,
-                "msdyn_entityid",
-                "String",
-                "Entity ID",
-                "Entitäts-ID",
-                max_length=100,
-                required_level="ApplicationRequired",
-            ),
-            "msdyn_entitytype": attr_def(
-                score,
-                "msdyn_entitytype",
-                "String",
-                "Entity type",
-                "Entitätstyp",
-                max_length=100,
-                required_level="ApplicationRequired",
-            ),
+            **_predictive_score_choices(score),
+            **_predictive_score_key_columns(score),
             "msdyn_scoredon": attr_def(
                 score, "msdyn_scoredon", "DateTime", "Scored on", "Bewertet am"
             ),
@@ -312,8 +289,64 @@ def fixed_entities() -> dict[str, EntityDef]:
         },
         alternate_keys=[("msdyn_entityid", "msdyn_entitytype")],
     )
-    _relationships(account, contact)
-    return {e.logical_name: e for e in (account, contact, systemuser, currency, predictive)}
+
+
+def _predictive_score_choices(score: str) -> dict[str, AttributeDef]:
+    """The predictive score's two choice columns, trend and grade, with their options."""
+    return {
+        "msdyn_scoretrend": attr_def(
+            score,
+            "msdyn_scoretrend",
+            "Picklist",
+            "Score trend",
+            "Bewertungstrend",
+            options=[
+                OptionDef(0, {"en": "Improving", "de": "Steigend"}),
+                OptionDef(1, {"en": "Steady", "de": "Stabil"}),
+                OptionDef(2, {"en": "Declining", "de": "Fallend"}),
+                OptionDef(3, {"en": "Not enough info", "de": "Nicht genügend Informationen"}),
+            ],
+        ),
+        # msdyn_grade is a Picklist (ce/sales/developer/entities/msdyn_predictivescore.md,
+        # "msdyn_Grade Choices/Options": 0 Grade A … 3 Grade D).
+        "msdyn_grade": attr_def(
+            score,
+            "msdyn_grade",
+            "Picklist",
+            "Grade",
+            "Note",
+            options=[
+                OptionDef(0, {"en": "Grade A", "de": "Note A"}),
+                OptionDef(1, {"en": "Grade B", "de": "Note B"}),
+                OptionDef(2, {"en": "Grade C", "de": "Note C"}),
+                OptionDef(3, {"en": "Grade D", "de": "Note D"}),
+            ],
+        ),
+    }
+
+
+def _predictive_score_key_columns(score: str) -> dict[str, AttributeDef]:
+    """The columns of the alternate key msdyn_PredictiveScoreKey: the scored row and its table."""
+    return {
+        "msdyn_entityid": attr_def(
+            score,
+            "msdyn_entityid",
+            "String",
+            "Entity ID",
+            "Entitäts-ID",
+            max_length=100,
+            required_level="ApplicationRequired",
+        ),
+        "msdyn_entitytype": attr_def(
+            score,
+            "msdyn_entitytype",
+            "String",
+            "Entity type",
+            "Entitätstyp",
+            max_length=100,
+            required_level="ApplicationRequired",
+        ),
+    }
 
 
 def opportunity_from_seed(metadata: dict[str, Any]) -> EntityDef:

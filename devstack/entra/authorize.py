@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from typing import NoReturn
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
+from devstack.entra.directory import MULTI_TENANT_ALIASES, App, Tenant, User, is_guid
 from devstack.entra.errors import EntraError
 from devstack.entra.scopes import ScopeRequest, consented, parse_scopes
-from devstack.entra.seed import MULTI_TENANT_ALIASES, App, Tenant, User, is_guid
 from devstack.entra.state import CODE_LIFETIME, AuthCode, SignInSession, Simulator
 from devstack.entra.tokens import client_info
 
@@ -163,93 +163,29 @@ def redirect_uri_matches(registered: str, requested: str) -> bool:
 
 
 def parse_authorize(sim: Simulator, segment: str, params: Mapping[str, str]) -> AuthorizeRequest:
-    """Validate an authorize request; raises NotRedirectable or RedirectableError."""
-    try:
-        tenant = resolve_tenant(sim, segment)
-    except EntraError as exc:
-        raise NotRedirectable(exc) from exc
-    tenant_label = tenant.name if tenant else segment
+    """Validate an authorize request; raises NotRedirectable or RedirectableError.
 
-    client_id = params.get("client_id", "")
-    if not client_id:
-        raise NotRedirectable(EntraError.missing_parameter("client_id"))
-    app = sim.directory.app(client_id) if is_guid(client_id.lower()) else None
-    if app is None or (tenant is not None and not app_usable_in(app, tenant.id)):
-        raise NotRedirectable(EntraError.unknown_client(client_id, tenant_label))
-    if tenant is None and not app.multi_tenant:
-        raise NotRedirectable(
-            EntraError.single_tenant_app_on_common(app.client_id, app.display_name)
-        )
-
-    redirect_uri = params.get("redirect_uri", "")
-    if not redirect_uri:
-        raise NotRedirectable(EntraError.redirect_uri_missing())
-    if not any(redirect_uri_matches(uri, redirect_uri) for uri in app.redirect_uris):
-        raise NotRedirectable(EntraError.redirect_uri_mismatch(redirect_uri, app.client_id))
+    The client and its redirect URI come first: until both are known to be registered, an error
+    cannot be sent back to the app. Every later error goes to the redirect URI.
+    """
+    tenant, app = _client(sim, segment, params)
+    redirect_uri = _redirect_uri(app, params)
 
     state = params.get("state")
     response_mode = params.get("response_mode") or "query"
     if response_mode not in RESPONSE_MODES:
         _fail(redirect_uri, "query", state, EntraError.unsupported_response_mode(response_mode))
 
-    def fail(error: EntraError) -> NoReturn:
-        _fail(redirect_uri, response_mode, state, error)
-
-    response_type = params.get("response_type", "")
-    if not response_type:
-        fail(EntraError.missing_parameter("response_type"))
-    if response_type.split() != ["code"]:
-        fail(EntraError.unsupported_response_type(response_type))
-
-    scope = params.get("scope", "")
-    if not scope.strip():
-        fail(EntraError.missing_parameter("scope"))
     try:
-        scopes = parse_scopes(scope, sim.directory, tenant_label=tenant_label)
+        _check_response_type(params)
+        scope = params.get("scope", "")
+        scopes = _requested_scopes(sim, scope, tenant_label=tenant.name if tenant else segment)
+        challenge, method = _code_challenge(params)
+        prompts = _prompts(params)
+        max_age = _max_age(params)
+        _check_consent(app, scopes, prompts)
     except EntraError as exc:
-        fail(exc)
-
-    challenge = params.get("code_challenge") or None
-    method = params.get("code_challenge_method") or None
-    if method is not None and challenge is None:
-        fail(
-            EntraError.code_challenge_invalid(
-                "code_challenge is required with code_challenge_method."
-            )
-        )
-    if challenge is not None:
-        # Without a method the challenge is plain (RFC 7636 4.3); Entra supports plain and S256.
-        method = method or "plain"
-        if method not in CODE_CHALLENGE_METHODS:
-            fail(EntraError.invalid_parameter("code_challenge_method", method))
-        if method == "S256" and len(challenge) != 43:
-            fail(EntraError.code_challenge_invalid("Invalid size of Code_Challenge parameter."))
-
-    prompts = frozenset(params.get("prompt", "").split())
-    for prompt in prompts:
-        if prompt not in PROMPTS:
-            fail(EntraError.invalid_parameter("prompt", prompt))
-    if "none" in prompts and len(prompts) > 1:
-        fail(EntraError.invalid_parameter("prompt", params.get("prompt", "")))
-
-    max_age: int | None = None
-    if params.get("max_age"):
-        try:
-            max_age = int(params["max_age"])
-        except ValueError:
-            max_age = -1
-        if max_age < 0:
-            fail(EntraError.invalid_parameter("max_age", params["max_age"]))
-
-    for requested in scopes.resources:
-        if consented(app, requested) is None:
-            fail(
-                EntraError.consent_required(
-                    client_id=app.client_id,
-                    display_name=app.display_name,
-                    interactive="none" not in prompts,
-                )
-            )
+        _fail(redirect_uri, response_mode, state, exc)
 
     return AuthorizeRequest(
         tenant_segment=segment,
@@ -269,6 +205,107 @@ def parse_authorize(sim: Simulator, segment: str, params: Mapping[str, str]) -> 
         max_age=max_age,
         client_info=params.get("client_info") == "1",
     )
+
+
+# --- the steps of parse_authorize ---------------------------------------------------------------
+# _client and _redirect_uri raise NotRedirectable; the others raise EntraError, which
+# parse_authorize sends back to the redirect URI.
+
+
+def _client(sim: Simulator, segment: str, params: Mapping[str, str]) -> tuple[Tenant | None, App]:
+    """The tenant of the path (None for organizations/common) and the app ``client_id`` names."""
+    try:
+        tenant = resolve_tenant(sim, segment)
+    except EntraError as exc:
+        raise NotRedirectable(exc) from exc
+    tenant_label = tenant.name if tenant else segment
+
+    client_id = params.get("client_id", "")
+    if not client_id:
+        raise NotRedirectable(EntraError.missing_parameter("client_id"))
+    app = sim.directory.app(client_id) if is_guid(client_id.lower()) else None
+    if app is None or (tenant is not None and not app_usable_in(app, tenant.id)):
+        raise NotRedirectable(EntraError.unknown_client(client_id, tenant_label))
+    if tenant is None and not app.multi_tenant:
+        raise NotRedirectable(
+            EntraError.single_tenant_app_on_common(app.client_id, app.display_name)
+        )
+    return tenant, app
+
+
+def _redirect_uri(app: App, params: Mapping[str, str]) -> str:
+    """``redirect_uri``, which must match one the app registered."""
+    redirect_uri = params.get("redirect_uri", "")
+    if not redirect_uri:
+        raise NotRedirectable(EntraError.redirect_uri_missing())
+    if not any(redirect_uri_matches(uri, redirect_uri) for uri in app.redirect_uris):
+        raise NotRedirectable(EntraError.redirect_uri_mismatch(redirect_uri, app.client_id))
+    return redirect_uri
+
+
+def _check_response_type(params: Mapping[str, str]) -> None:
+    response_type = params.get("response_type", "")
+    if not response_type:
+        raise EntraError.missing_parameter("response_type")
+    if response_type.split() != ["code"]:
+        raise EntraError.unsupported_response_type(response_type)
+
+
+def _requested_scopes(sim: Simulator, scope: str, *, tenant_label: str) -> ScopeRequest:
+    if not scope.strip():
+        raise EntraError.missing_parameter("scope")
+    return parse_scopes(scope, sim.directory, tenant_label=tenant_label)
+
+
+def _code_challenge(params: Mapping[str, str]) -> tuple[str | None, str | None]:
+    """PKCE: ``(code_challenge, code_challenge_method)``, both None without a challenge."""
+    challenge = params.get("code_challenge") or None
+    method = params.get("code_challenge_method") or None
+    if method is not None and challenge is None:
+        raise EntraError.code_challenge_invalid(
+            "code_challenge is required with code_challenge_method."
+        )
+    if challenge is not None:
+        # Without a method the challenge is plain (RFC 7636 4.3); Entra supports plain and S256.
+        method = method or "plain"
+        if method not in CODE_CHALLENGE_METHODS:
+            raise EntraError.invalid_parameter("code_challenge_method", method)
+        if method == "S256" and len(challenge) != 43:
+            raise EntraError.code_challenge_invalid("Invalid size of Code_Challenge parameter.")
+    return challenge, method
+
+
+def _prompts(params: Mapping[str, str]) -> frozenset[str]:
+    prompts = frozenset(params.get("prompt", "").split())
+    for prompt in prompts:
+        if prompt not in PROMPTS:
+            raise EntraError.invalid_parameter("prompt", prompt)
+    if "none" in prompts and len(prompts) > 1:
+        raise EntraError.invalid_parameter("prompt", params.get("prompt", ""))
+    return prompts
+
+
+def _max_age(params: Mapping[str, str]) -> int | None:
+    raw = params.get("max_age")
+    if not raw:
+        return None
+    try:
+        max_age = int(raw)
+    except ValueError:
+        max_age = -1
+    if max_age < 0:
+        raise EntraError.invalid_parameter("max_age", raw)
+    return max_age
+
+
+def _check_consent(app: App, scopes: ScopeRequest, prompts: frozenset[str]) -> None:
+    for requested in scopes.resources:
+        if consented(app, requested) is None:
+            raise EntraError.consent_required(
+                client_id=app.client_id,
+                display_name=app.display_name,
+                interactive="none" not in prompts,
+            )
 
 
 def _fail(redirect_uri: str, response_mode: str, state: str | None, error: EntraError) -> NoReturn:

@@ -24,8 +24,8 @@ from typing import Any
 import jwt
 
 from devstack.entra.credentials import Certificate
+from devstack.entra.directory import App
 from devstack.entra.errors import EntraError
-from devstack.entra.seed import App
 from devstack.entra.state import Simulator
 
 CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"

@@ -29,7 +29,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
-from devstack.entra.seed import SeedError, is_guid
+from devstack.entra.directory import SeedError, is_guid
 
 TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange"
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from devstack.entra.seed import Tenant
+from devstack.entra.directory import Tenant
 from devstack.entra.state import Urls
 
 _CLAIMS_V2 = [

@@ -23,11 +23,11 @@ from urllib.parse import unquote_plus
 
 from devstack.entra.authorize import app_usable_in, resolve_tenant
 from devstack.entra.client_auth import authenticate_assertion
+from devstack.entra.directory import App, ResourceServer, Tenant, User, is_guid
 from devstack.entra.errors import EntraError
 from devstack.entra.keys import b64url
 from devstack.entra.obo import verify_user_assertion
 from devstack.entra.scopes import ScopeRequest, consented, parse_scopes
-from devstack.entra.seed import App, ResourceServer, Tenant, User, is_guid
 from devstack.entra.state import RefreshGrant, Simulator
 from devstack.entra.tokens import TokenMinter, client_info
 
@@ -269,35 +269,12 @@ class TokenEndpoint:
         want_client_info: bool,
     ) -> dict[str, Any]:
         """The delegated token response: access token, plus ID/refresh token per OIDC scopes."""
-        if tenant is not None and tenant.id != user.tenant:
-            raise EntraError.user_not_in_tenant(user.username, tenant.name)
-        if not app_usable_in(client, user.tenant):
-            raise EntraError.unknown_client(
-                client.client_id, self._sim.directory.tenants[user.tenant].name
-            )
+        self._check_user_and_client(tenant, client, user)
         tenant_name = self._sim.directory.tenants[user.tenant].name
         scopes: ScopeRequest = parse_scopes(
             raw_scope, self._sim.directory, tenant_label=tenant_name
         )
-        requested = scopes.first
-        if requested is None:
-            server, audience = _GRAPH, _GRAPH.app_id
-            scp: tuple[str, ...] = tuple(
-                s for s in ("openid", "profile", "email") if s in scopes.reserved
-            )
-            scope_text = " ".join(scp)
-        else:
-            granted = consented(client, requested)
-            if granted is None:
-                raise EntraError.consent_required(
-                    client_id=client.client_id,
-                    display_name=client.display_name,
-                    interactive=True,
-                    token_endpoint=True,
-                )
-            server, scp = requested.server, granted
-            audience = server.audience(requested.identifier)
-            scope_text = requested.qualified(granted)
+        server, audience, scp, scope_text = _access_token_target(client, scopes)
         claims = self._minter.user_access_claims(
             server=server,
             audience=audience,
@@ -315,18 +292,12 @@ class TokenEndpoint:
             "access_token": self._minter.sign(claims),
         }
         if scopes.offline_access:
-            now = self._sim.now()
-            response["refresh_token"] = self._sim.add_refresh_token(
-                RefreshGrant(
-                    client_id=client.client_id,
-                    oid=user.oid,
-                    tid=user.tenant,
-                    scope=raw_scope,
-                    session_id=session_id,
-                    auth_time=auth_time,
-                    issued_at=now,
-                    expires_at=now + self._sim.config.refresh_token_lifetime,
-                )
+            response["refresh_token"] = self._new_refresh_token(
+                client=client,
+                user=user,
+                raw_scope=raw_scope,
+                session_id=session_id,
+                auth_time=auth_time,
             )
         if scopes.openid:
             response["id_token"] = self._minter.sign(
@@ -342,6 +313,32 @@ class TokenEndpoint:
             response["client_info"] = client_info(user.oid, user.tenant)
         return response
 
+    def _check_user_and_client(self, tenant: Tenant | None, client: App, user: User) -> None:
+        """The user belongs to the tenant of the path, and the client exists in the user's."""
+        if tenant is not None and tenant.id != user.tenant:
+            raise EntraError.user_not_in_tenant(user.username, tenant.name)
+        if not app_usable_in(client, user.tenant):
+            raise EntraError.unknown_client(
+                client.client_id, self._sim.directory.tenants[user.tenant].name
+            )
+
+    def _new_refresh_token(
+        self, *, client: App, user: User, raw_scope: str, session_id: str | None, auth_time: int
+    ) -> str:
+        now = self._sim.now()
+        return self._sim.add_refresh_token(
+            RefreshGrant(
+                client_id=client.client_id,
+                oid=user.oid,
+                tid=user.tenant,
+                scope=raw_scope,
+                session_id=session_id,
+                auth_time=auth_time,
+                issued_at=now,
+                expires_at=now + self._sim.config.refresh_token_lifetime,
+            )
+        )
+
     def _user(self, oid: str) -> User:
         user = self._sim.directory.users.get(oid)
         if user is None:
@@ -351,6 +348,30 @@ class TokenEndpoint:
     def _tenant_key(self, segment: str) -> str:
         tenant = self._sim.directory.tenant(segment)
         return tenant.id if tenant else segment.lower()
+
+
+def _access_token_target(
+    client: App, scopes: ScopeRequest
+) -> tuple[ResourceServer, str, tuple[str, ...], str]:
+    """What the access token is for: ``(server, aud, scp, the response's scope)``.
+
+    With only OIDC scopes that is Microsoft Graph (``_GRAPH``); otherwise the first resource
+    asked for, which the client must have consent for.
+    """
+    requested = scopes.first
+    if requested is None:
+        scp = tuple(s for s in ("openid", "profile", "email") if s in scopes.reserved)
+        return _GRAPH, _GRAPH.app_id, scp, " ".join(scp)
+    granted = consented(client, requested)
+    if granted is None:
+        raise EntraError.consent_required(
+            client_id=client.client_id,
+            display_name=client.display_name,
+            interactive=True,
+            token_endpoint=True,
+        )
+    server = requested.server
+    return server, server.audience(requested.identifier), granted, requested.qualified(granted)
 
 
 def _required(form: Mapping[str, str], name: str) -> str:

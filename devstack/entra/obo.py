@@ -13,8 +13,8 @@ from typing import Any
 
 import jwt
 
+from devstack.entra.directory import App
 from devstack.entra.errors import EntraError
-from devstack.entra.seed import App
 from devstack.entra.state import Simulator
 
 __all__ = ["verify_user_assertion"]

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from devstack.entra.directory import App, Directory, ResourceServer
 from devstack.entra.errors import EntraError
-from devstack.entra.seed import App, Directory, ResourceServer
 
 __all__ = ["RESERVED_SCOPES", "ResourceScopes", "ScopeRequest", "granted_scopes", "parse_scopes"]
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from devstack.entra.seed import App, Directory, ExternalResource, ResourceServer, SeedError
+from devstack.entra.directory import App, Directory, ExternalResource, ResourceServer, SeedError
 
 __all__ = ["check_references", "resource_servers"]
 

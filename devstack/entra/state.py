@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from devstack.entra.credentials import CredentialStore
+from devstack.entra.directory import App, Directory
 from devstack.entra.keys import KeyRing
-from devstack.entra.seed import App, Directory
 
 __all__ = [
     "AuthCode",

@@ -16,8 +16,8 @@ from typing import Any
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
+from devstack.entra.directory import App, ResourceServer, User
 from devstack.entra.keys import SigningKey, b64url
-from devstack.entra.seed import App, ResourceServer, User
 from devstack.entra.state import Simulator
 
 __all__ = ["TokenMinter", "client_info", "pairwise_sub"]

@@ -26,7 +26,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from devstack.entra.credentials import TOKEN_EXCHANGE_AUDIENCE, Certificate
-from devstack.entra.seed import SeedError
+from devstack.entra.directory import SeedError
 from devstack.entra.state import Simulator
 from devstack.entra.tokens import TokenMinter, pairwise_sub
 
