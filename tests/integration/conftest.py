@@ -38,3 +38,14 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 async def sims(stack: Stack) -> AsyncIterator[Sims]:
     async with Sims.connect(stack) as s:
         yield s
+
+
+@pytest.fixture
+async def fresh(sims: Sims) -> AsyncIterator[Sims]:
+    """Each test starts from the seed (storage is per test through table prefixes): both
+    simulators reset before, and no fault or revoked grant outlives the test."""
+    await sims.entra("POST", "reset")
+    await sims.dataverse("POST", "reset")
+    yield sims
+    await sims.client.delete(f"{sims.stack.dataverse_url}/_sim/faults")
+    await sims.entra("POST", "reset")

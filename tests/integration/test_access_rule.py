@@ -111,13 +111,6 @@ CHANGES: dict[str, Route] = {
 
 
 @pytest.fixture
-async def fresh(sims: Sims) -> AsyncIterator[Sims]:
-    await sims.entra("POST", "reset")
-    await sims.dataverse("POST", "reset")
-    yield sims
-
-
-@pytest.fixture
 def clock() -> MovableClock:
     return MovableClock()
 

@@ -38,13 +38,6 @@ def probability(n: int) -> Decimal:
 
 
 @pytest.fixture
-async def fresh(sims: Sims) -> AsyncIterator[Sims]:
-    await sims.entra("POST", "reset")
-    await sims.dataverse("POST", "reset")
-    yield sims
-
-
-@pytest.fixture
 def app(stack: Stack, fresh: Sims) -> Iterator[LiveApp]:
     with live_app(stack, dataverse_max_attempts=2, dataverse_retry_after_cap_seconds=1) as live:
         yield live

@@ -30,13 +30,6 @@ from tests.support.stack import LiveApp, live_app
 
 
 @pytest.fixture
-async def fresh(sims: Sims) -> AsyncIterator[Sims]:
-    await sims.entra("POST", "reset")
-    await sims.dataverse("POST", "reset")
-    yield sims
-
-
-@pytest.fixture
 def app(stack: Stack, fresh: Sims) -> Iterator[LiveApp]:
     with live_app(stack, dataverse_max_attempts=1) as live:
         yield live

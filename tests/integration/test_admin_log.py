@@ -39,13 +39,6 @@ def clock() -> MovableClock:
 
 
 @pytest.fixture
-async def fresh(sims: Sims) -> AsyncIterator[Sims]:
-    await sims.entra("POST", "reset")
-    await sims.dataverse("POST", "reset")
-    yield sims
-
-
-@pytest.fixture
 def app(stack: Stack, fresh: Sims, clock: MovableClock) -> Iterator[LiveApp]:
     with live_app(
         stack,

@@ -31,13 +31,6 @@ DEALS = [
 
 
 @pytest.fixture
-async def fresh(sims: Sims) -> AsyncIterator[Sims]:
-    await sims.entra("POST", "reset")
-    await sims.dataverse("POST", "reset")
-    yield sims
-
-
-@pytest.fixture
 def app(stack: Stack, fresh: Sims) -> Iterator[LiveApp]:
     with live_app(stack) as live:
         yield live

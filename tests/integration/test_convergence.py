@@ -29,13 +29,6 @@ SYSTEMUSERS = {u["fullname"].split()[0].lower(): u for u in SEED["dataverse"]["s
 
 
 @pytest.fixture
-async def fresh(sims: Sims) -> AsyncIterator[Sims]:
-    await sims.entra("POST", "reset")
-    await sims.dataverse("POST", "reset")
-    yield sims
-
-
-@pytest.fixture
 def clock() -> MovableClock:
     return MovableClock()
 

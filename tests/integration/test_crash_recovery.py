@@ -10,7 +10,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
@@ -32,14 +32,6 @@ from tests.support.sims import Sims
 from tests.support.stack import CONTOSO, USERS
 
 KEY = ProjectKey(tenant_id=CONTOSO, org="contoso", opportunity_id=OPEN_ANNA)
-
-
-@pytest.fixture
-async def fresh(sims: Sims) -> AsyncIterator[Sims]:
-    await sims.entra("POST", "reset")
-    await sims.dataverse("POST", "reset")
-    yield sims
-    await sims.client.delete(f"{sims.stack.dataverse_url}/_sim/faults")
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ later request does not start it again."""
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import pytest
 
@@ -17,13 +17,6 @@ from tests.support.sims import Sims
 from tests.support.stack import USERS, LiveApp, live_app
 
 OTHER = OPPS["Field service expansion"]["opportunityid"]
-
-
-@pytest.fixture
-async def fresh(sims: Sims) -> AsyncIterator[Sims]:
-    await sims.entra("POST", "reset")
-    await sims.dataverse("POST", "reset")  # no cockpit solution imported
-    yield sims
 
 
 @pytest.fixture

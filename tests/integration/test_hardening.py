@@ -29,14 +29,6 @@ from tests.support.stack import USERS, LiveApp, live_app
 
 
 @pytest.fixture
-async def fresh(sims: Sims) -> AsyncIterator[Sims]:
-    await sims.entra("POST", "reset")
-    await sims.dataverse("POST", "reset")
-    yield sims
-    await sims.client.delete(f"{sims.stack.dataverse_url}/_sim/faults")
-
-
-@pytest.fixture
 def app(stack: Stack, fresh: Sims) -> Iterator[LiveApp]:
     with live_app(stack, dataverse_interactive_budget_seconds=2) as live:
         yield live

@@ -30,14 +30,6 @@ GERMAN = next(s for s in builtin_solutions() if s.language == "de")
 
 
 @pytest.fixture
-async def fresh(sims: Sims) -> AsyncIterator[Sims]:
-    """Each test starts from the seed: simulators reset (storage is per-test via table prefixes)."""
-    await sims.entra("POST", "reset")
-    await sims.dataverse("POST", "reset")
-    yield sims
-
-
-@pytest.fixture
 def app(stack: Stack, fresh: Sims) -> Iterator[LiveApp]:
     # Fewer CRM retries than production so the throttling test stays quick.
     with live_app(stack, dataverse_max_attempts=2, dataverse_retry_after_cap_seconds=1) as live:

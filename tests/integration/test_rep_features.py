@@ -28,7 +28,6 @@ from tests.integration.test_journey import (  # noqa: F401  (fixtures)
     ben,
     chris,
     dataverse_requests,
-    fresh,
 )
 from tests.support.browser import browser
 from tests.support.sims import Sims

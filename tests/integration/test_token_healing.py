@@ -23,14 +23,6 @@ from tests.support.stack import USERS, LiveApp, live_app
 
 
 @pytest.fixture
-async def fresh(sims: Sims) -> AsyncIterator[Sims]:
-    await sims.entra("POST", "reset")
-    await sims.dataverse("POST", "reset")
-    yield sims
-    await sims.entra("POST", "reset")
-
-
-@pytest.fixture
 def clock() -> MovableClock:
     return MovableClock()
 

@@ -22,6 +22,7 @@ from shared.adapters.crypto import (
     key_id_bytes,
     parse_key_ring,
 )
+from shared.adapters.tables.client import Tables
 from shared.adapters.tables.identity import TableTokenCacheStore
 from shared.domain.identity import Principal, TokenResult
 from shared.domain.orgs import CrmOrg
@@ -177,6 +178,9 @@ class MemoryTables:
 
     async def run(self, logical: str, op: Callable[[Any], Awaitable[Any]]) -> Any:
         return await op(self.table)
+
+    # The real conditional save, on top of ``run`` above.
+    save_guarded = Tables.save_guarded
 
 
 class RefreshingIdentity(FakeIdentity):

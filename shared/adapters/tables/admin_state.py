@@ -11,8 +11,6 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from azure.core import MatchConditions
-from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
 from azure.data.tables import UpdateMode
 from azure.data.tables.aio import TableClient
 
@@ -92,25 +90,15 @@ class TableAdminStateStore:
     async def save_bulk_job(self, job: BulkJob) -> BulkJob:
         entity = _job_entity(job)
 
-        async def create(table: TableClient) -> Mapping[str, Any]:
-            return await table.create_entity(entity)
-
-        async def update(table: TableClient) -> Mapping[str, Any]:
-            return await table.update_entity(
-                entity,
-                mode=UpdateMode.REPLACE,
-                etag=job.etag,
-                match_condition=MatchConditions.IfNotModified,
-            )
-
-        try:
-            meta = await self._tables.run("admin_state", update if job.etag else create)
-        except (ResourceExistsError, ResourceModifiedError, ResourceNotFoundError):
-            raise Conflict(
+        etag = await self._tables.save_guarded(
+            "admin_state",
+            entity,
+            etag=job.etag,
+            conflict=Conflict(
                 "the bulk re-write was changed by another run meanwhile", code="bulk_conflict"
-            ) from None
-        etag = meta.get("etag")
-        return replace(job, etag=str(etag) if etag else None)
+            ),
+        )
+        return replace(job, etag=etag)
 
     async def retention_days(self, *, tenant_id: str, org: str) -> int:
         entity = await self._get(tenant_id, org, LOG)

@@ -11,10 +11,11 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from azure.core import MatchConditions
 from azure.core.credentials_async import AsyncTokenCredential
 from azure.core.exceptions import (
     AzureError,
@@ -27,9 +28,10 @@ from azure.core.exceptions import (
     ServiceResponseError,
 )
 from azure.core.pipeline import PipelineRequest
+from azure.data.tables import UpdateMode
 from azure.data.tables.aio import TableClient, TableServiceClient
 
-from shared.domain.errors import StorageUnavailable
+from shared.domain.errors import Conflict, StorageUnavailable
 
 T = TypeVar("T")
 
@@ -151,6 +153,31 @@ class Tables:
             client = self.service().get_table_client(name)
             self._clients[name] = client
         return client
+
+    async def save_guarded(
+        self, logical: str, entity: Mapping[str, Any], *, etag: str | None, conflict: Conflict
+    ) -> str | None:
+        """Optimistic concurrency in one request: create ``entity`` when ``etag`` is None (it must
+        not exist yet), else replace it only while it is still at ``etag``. Returns the new ETag;
+        raises ``conflict`` when another writer created or changed it first."""
+
+        async def create(table: TableClient) -> Mapping[str, Any]:
+            return await table.create_entity(entity)
+
+        async def replace(table: TableClient) -> Mapping[str, Any]:
+            return await table.update_entity(
+                entity,
+                mode=UpdateMode.REPLACE,
+                etag=etag,
+                match_condition=MatchConditions.IfNotModified,
+            )
+
+        try:
+            meta = await self.run(logical, replace if etag else create)
+        except (ResourceExistsError, ResourceModifiedError, ResourceNotFoundError):
+            raise conflict from None
+        new = meta.get("etag")
+        return str(new) if new else None
 
     async def run(
         self,

@@ -13,9 +13,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from azure.core import MatchConditions
-from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
-from azure.data.tables import UpdateMode
+from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 from azure.data.tables.aio import TableClient
 
 from shared.adapters.tables.client import Tables
@@ -95,23 +93,13 @@ class TableDraftStore:
             **_chunks(draft.draft.model_dump_json(), "Draft"),
         }
 
-        async def create(table: TableClient) -> Mapping[str, Any]:
-            return await table.create_entity(entity)
-
-        async def update(table: TableClient) -> Mapping[str, Any]:
-            return await table.update_entity(
-                entity,
-                mode=UpdateMode.REPLACE,
-                etag=draft.etag,
-                match_condition=MatchConditions.IfNotModified,
-            )
-
-        try:
-            meta = await self._tables.run("designs", update if draft.etag else create)
-        except (ResourceExistsError, ResourceModifiedError, ResourceNotFoundError):
-            raise Conflict("another administrator saved this draft meanwhile") from None
-        etag = meta.get("etag")
-        return replace(draft, etag=str(etag) if etag else None)
+        etag = await self._tables.save_guarded(
+            "designs",
+            entity,
+            etag=draft.etag,
+            conflict=Conflict("another administrator saved this draft meanwhile"),
+        )
+        return replace(draft, etag=etag)
 
     async def delete(self, *, tenant_id: str, solution_id: str) -> None:
         async def op(table: TableClient) -> None:

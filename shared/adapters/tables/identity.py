@@ -200,22 +200,13 @@ class TableTokenCacheStore:
         sealed = self._box.seal(cache.encode(), associated=self._aad(tenant_id, object_id))
         entity = {"PartitionKey": tenant_id, "RowKey": object_id, "Cache": sealed}
 
-        async def create(table: TableClient) -> Mapping[str, Any]:
-            return await table.create_entity(entity)
-
-        async def replace(table: TableClient) -> Mapping[str, Any]:
-            return await table.update_entity(
-                entity,
-                mode=UpdateMode.REPLACE,
-                etag=etag,
-                match_condition=MatchConditions.IfNotModified,
-            )
-
-        try:
-            meta = await self._tables.run("token_caches", create if not etag else replace)
-        except (ResourceExistsError, ResourceModifiedError, ResourceNotFoundError):
-            raise Conflict("token cache changed concurrently") from None
-        return str(meta.get("etag", ""))
+        new = await self._tables.save_guarded(
+            "token_caches",
+            entity,
+            etag=etag or None,
+            conflict=Conflict("token cache changed concurrently"),
+        )
+        return new or ""
 
 
 async def _purge(tables: Tables, logical: str, *, now: datetime) -> int:

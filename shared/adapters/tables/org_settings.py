@@ -6,9 +6,6 @@ from collections.abc import Mapping
 from dataclasses import replace as dc_replace
 from typing import Any
 
-from azure.core import MatchConditions
-from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
-from azure.data.tables import UpdateMode
 from azure.data.tables.aio import TableClient
 
 from shared.adapters.tables.client import Tables
@@ -56,19 +53,10 @@ class TableOrgSettingsStore:
             }
         )
 
-        async def create(table: TableClient) -> Mapping[str, Any]:
-            return await table.create_entity(entity)
-
-        async def replace(table: TableClient) -> Mapping[str, Any]:
-            return await table.update_entity(
-                entity,
-                mode=UpdateMode.REPLACE,
-                etag=settings.etag,
-                match_condition=MatchConditions.IfNotModified,
-            )
-
-        try:
-            meta = await self._tables.run("settings", replace if settings.etag else create)
-        except (ResourceExistsError, ResourceModifiedError, ResourceNotFoundError):
-            raise Conflict("another administrator changed these settings meanwhile") from None
-        return dc_replace(settings, etag=str(meta.get("etag")) if meta.get("etag") else None)
+        etag = await self._tables.save_guarded(
+            "settings",
+            entity,
+            etag=settings.etag,
+            conflict=Conflict("another administrator changed these settings meanwhile"),
+        )
+        return dc_replace(settings, etag=etag)
