@@ -15,6 +15,7 @@ import pytest
 
 from devstack.stack import Stack
 from shared.domain.solutions import builtin_solutions
+from tests.integration.admin_support import Browser
 from tests.support.browser import browser, sign_in
 from tests.support.sims import Sims
 from tests.support.stack import CONTOSO, SEED, USERS, LiveApp, live_app
@@ -36,24 +37,8 @@ def app(stack: Stack, fresh: Sims) -> Iterator[LiveApp]:
         yield live
 
 
-class Rep:
-    """A signed-in browser for one seeded user."""
-
-    def __init__(self, app: LiveApp, client: httpx.AsyncClient, me: dict[str, Any]) -> None:
-        self.app, self.client, self.me = app, client, me
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Origin": self.app.url, "X-Cockpit-CSRF": self.me["csrf_token"]}
-
-    async def get(self, path: str, **kwargs: Any) -> httpx.Response:
-        return await self.client.get(f"{self.app.url}{path}", **kwargs)
-
-    async def post(self, path: str, body: Any = None) -> httpx.Response:
-        return await self.client.post(f"{self.app.url}{path}", json=body, headers=self.headers)
-
-    async def put(self, path: str, body: Any) -> httpx.Response:
-        return await self.client.put(f"{self.app.url}{path}", json=body, headers=self.headers)
+class Rep(Browser):
+    """A signed-in browser for one seeded user, with the rep's steps."""
 
     async def launch(self, opportunity_id: str, **params: str) -> httpx.Response:
         query = {
