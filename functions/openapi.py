@@ -1,0 +1,58 @@
+"""``/api/openapi.json`` as the API really behaves (docs/architecture.md, "The HTTP edge").
+
+Routes declare their success model and the error answers of what they do (``problem_responses``);
+this module adds the answers the edge itself gives to every operation, so no route can forget
+them: 401 (no caller) and 503 (sessions live in storage, bearer keys come from Entra ID) always;
+400 where the operation takes parameters or a body (request validation); 403 (CSRF) and 413 (the
+body limit) where it changes state. FastAPI's default 422 validation answer is dropped: bad input
+is 400 (the error tree's ``InvalidInput``), and a 422 left in the document is Dynamics refusing a
+request (``CrmRejected``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from functions.errors import problem_responses
+from functions.schemas import Problem
+from shared.domain.solutions import Solution
+
+_UNSAFE = {"post", "put", "patch", "delete"}
+_REF = "#/components/schemas/{model}"
+
+
+def build_document(app: FastAPI) -> dict[str, Any]:
+    schema = get_openapi(title=app.title, version=app.version, routes=app.routes)
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    for name in ("HTTPValidationError", "ValidationError"):
+        components.pop(name, None)
+    components["Problem"] = Problem.model_json_schema(ref_template=_REF)
+    solution = Solution.model_json_schema(ref_template=_REF)
+    components.update(solution.pop("$defs", {}))
+    components["Solution"] = solution
+    for path, operations in schema.get("paths", {}).items():
+        for method, operation in operations.items():
+            if path.startswith("/api/"):
+                _add_edge_answers(method, operation)
+    return schema
+
+
+def _add_edge_answers(method: str, operation: dict[str, Any]) -> None:
+    responses: dict[str, Any] = operation.setdefault("responses", {})
+    default_422 = responses.get("422", {}).get("content", {}).get("application/json", {})
+    if default_422.get("schema", {}).get("$ref", "").endswith("/HTTPValidationError"):
+        del responses["422"]
+    statuses = [401, 503]
+    if operation.get("parameters") or operation.get("requestBody"):
+        statuses.append(400)
+    if method in _UNSAFE:
+        statuses += [403, 413]
+    for status, answer in problem_responses(*statuses).items():
+        existing = responses.setdefault(str(status), answer)
+        if existing is not answer:  # e.g. a health report on 503: a problem may answer, too
+            existing.setdefault("content", {}).update(answer["content"])
+            for name, header in answer.get("headers", {}).items():
+                existing.setdefault("headers", {}).setdefault(name, header)
