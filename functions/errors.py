@@ -87,7 +87,8 @@ _RETRY_AFTER_HEADER = {
 }
 
 _DESCRIPTIONS = {
-    400: "The request is not valid (the detail says what).",
+    400: "The request is not valid: code invalid_json for a body that is not JSON, "
+    "invalid_input (or a more specific code) otherwise; the detail says what.",
     401: "Not signed in, or the sign-in must be renewed (reauth: true).",
     403: "Not allowed: Dynamics refuses access to the opportunity, CSRF, tenant, org or role.",
     404: "No such project, solution or opportunity.",

@@ -1,12 +1,13 @@
 """``/api/openapi.json`` as the API really behaves (docs/architecture.md, "The HTTP edge").
 
 Routes declare their success model and the error answers of what they do (``problem_responses``);
-this module adds the answers the edge itself gives to every operation, so no route can forget
-them: 401 (no caller) and 503 (sessions live in storage, bearer keys come from Entra ID) always;
-400 where the operation takes parameters or a body (request validation); 403 (CSRF) and 413 (the
-body limit) where it changes state. FastAPI's default 422 validation answer is dropped: bad input
-is 400 (the error tree's ``InvalidInput``), and a 422 left in the document is Dynamics refusing a
-request (``CrmRejected``).
+this module adds what the edge (``functions/deps.py``, the middleware) does for every operation,
+so no route can forget it: how a caller signs in (a session cookie, plus the CSRF header on a
+change; or a bearer token), 401 (no caller) and 503 (sessions live in storage, bearer keys come
+from Entra ID) always, 400 where the operation takes parameters or a body (request validation),
+403 (CSRF) and 413 (the body limit) where it changes state. FastAPI's default 422 validation
+answer is dropped: bad input is 400 (the error tree's ``InvalidInput``), and a 422 left in the
+document is Dynamics refusing a request (``CrmRejected``).
 """
 
 from __future__ import annotations
@@ -16,12 +17,34 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from functions.cookies import SESSION_COOKIE
 from functions.errors import problem_responses
 from functions.schemas import Problem
 from shared.domain.solutions import Solution
 
 _UNSAFE = {"post", "put", "patch", "delete"}
 _REF = "#/components/schemas/{model}"
+_SECURITY_SCHEMES = {
+    "session": {
+        "type": "apiKey",
+        "in": "cookie",
+        "name": SESSION_COOKIE,
+        "description": "The session of the cockpit's own pages (sign in at /auth/login).",
+    },
+    "csrf": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-Cockpit-CSRF",
+        "description": "The session's CSRF token (GET /api/me); with the session on every request "
+        "that changes state, sent from the cockpit's own Origin.",
+    },
+    "bearer": {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": "An Entra ID access token for the cockpit's API (scope access_as_user).",
+    },
+}
 
 
 def build_document(app: FastAPI) -> dict[str, Any]:
@@ -33,6 +56,7 @@ def build_document(app: FastAPI) -> dict[str, Any]:
     solution = Solution.model_json_schema(ref_template=_REF)
     components.update(solution.pop("$defs", {}))
     components["Solution"] = solution
+    schema["components"]["securitySchemes"] = _SECURITY_SCHEMES
     for path, operations in schema.get("paths", {}).items():
         for method, operation in operations.items():
             if path.startswith("/api/"):
@@ -41,6 +65,9 @@ def build_document(app: FastAPI) -> dict[str, Any]:
 
 
 def _add_edge_answers(method: str, operation: dict[str, Any]) -> None:
+    changes = method in _UNSAFE
+    operation["security"] = [{"session": [], "csrf": []} if changes else {"session": []}]
+    operation["security"].append({"bearer": []})
     responses: dict[str, Any] = operation.setdefault("responses", {})
     default_422 = responses.get("422", {}).get("content", {}).get("application/json", {})
     if default_422.get("schema", {}).get("$ref", "").endswith("/HTTPValidationError"):
@@ -48,7 +75,7 @@ def _add_edge_answers(method: str, operation: dict[str, Any]) -> None:
     statuses = [401, 503]
     if operation.get("parameters") or operation.get("requestBody"):
         statuses.append(400)
-    if method in _UNSAFE:
+    if changes:
         statuses += [403, 413]
     for status, answer in problem_responses(*statuses).items():
         existing = responses.setdefault(str(status), answer)

@@ -17,8 +17,7 @@ _MAX_SOLUTION_JSON = 30_000
 
 def unstated_rule(case: Case) -> str | None:
     """Which rule JSON Schema cannot state this request breaks, or None."""
-    body = case.body if isinstance(case.body, dict | list) else None
-    if body is not None and _integral_float(body):
+    if isinstance(case.body, dict | list) and _integral_float(case.body):
         # JSON Schema counts 1.0 as an integer; the API wants integers written as integers.
         return "integer written with a fraction"
     rule = _RULES.get(f"{case.method.upper()} {case.path}")
@@ -36,7 +35,7 @@ def _integral_float(value: Any, key: str = "") -> bool:
 
 
 def _solution_rules(case: Case) -> str | None:
-    body = case.body
+    body: Any = case.body
     if not isinstance(body, dict) or not isinstance(body.get("name"), str):
         return None  # not a solution (an import may be a draft)
     criteria = [c for c in body.get("criteria", []) if isinstance(c, dict)]
@@ -51,11 +50,16 @@ def _solution_rules(case: Case) -> str | None:
         if _places(criterion.get("weight")) > 4:
             return "a weight has at most 4 decimal places"
     bands = body.get("grade_bands")
-    if isinstance(bands, dict) and not bands.get("a", 0) > bands.get("b", 0) > bands.get("c", 0):
+    if isinstance(bands, dict) and not _descending([bands.get(k) for k in "abc"]):
         return "grade bands descend: a > b > c"
     if len(str(body)) > _MAX_SOLUTION_JSON:
         return "the solution fits in one stored property"
     return None
+
+
+def _descending(values: list[Any]) -> bool:
+    numbers = [v for v in values if isinstance(v, int)]
+    return len(numbers) < len(values) or numbers == sorted(set(numbers), reverse=True)
 
 
 def _repeats(values: Iterator[object]) -> bool:
@@ -76,7 +80,7 @@ def _places(weight: object) -> int:
 
 
 def _period(case: Case) -> str | None:
-    query = case.query or {}
+    query: Any = case.query or {}
     since, until = query.get("since"), query.get("until")
     if isinstance(since, str) and isinstance(until, str) and since > until:
         return "the period ends after it starts (since <= until)"
@@ -84,8 +88,8 @@ def _period(case: Case) -> str | None:
 
 
 def _preview_answers(case: Case) -> str | None:
-    body = case.body if isinstance(case.body, dict) else {}
-    draft = body.get("draft") if isinstance(body.get("draft"), dict) else {}
+    body: Any = case.body if isinstance(case.body, dict) else {}
+    draft: Any = body.get("draft") if isinstance(body.get("draft"), dict) else {}
     options = {
         c.get("id"): {o.get("id") for o in c.get("options", []) if isinstance(o, dict)}
         for c in draft.get("criteria", [])

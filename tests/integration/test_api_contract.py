@@ -136,7 +136,13 @@ def identity(
 _CONFIG = {
     "seed": 17,
     "request-timeout": REQUEST_TIMEOUT,
-    "generation": {"max-examples": MAX_EXAMPLES, "deterministic": True, "database": "none"},
+    "generation": {
+        "max-examples": MAX_EXAMPLES,
+        "deterministic": True,
+        "database": "none",
+        # The caller's credentials are the identity's; generated ones would replace them.
+        "with-security-parameters": False,
+    },
     "checks": {
         # A body over the limit is refused unread (413, RFC 9110 15.5.14): invalid or not, it is
         # rejected; the default list of rejection statuses does not name it.
