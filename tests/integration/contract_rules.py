@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from schemathesis import Case
 
@@ -15,13 +15,24 @@ from schemathesis import Case
 _MAX_SOLUTION_JSON = 30_000
 
 
-def unstated_rule(case: Case) -> str | None:
+class Unstated(NamedTuple):
+    """A broken rule, and the codes the 400 that refuses it may carry."""
+
+    rule: str
+    codes: frozenset[str]
+
+
+def unstated_rule(case: Case) -> Unstated | None:
     """Which rule JSON Schema cannot state this request breaks, or None."""
     if isinstance(case.body, dict | list) and _integral_float(case.body):
         # JSON Schema counts 1.0 as an integer; the API wants integers written as integers.
-        return "integer written with a fraction"
-    rule = _RULES.get(f"{case.method.upper()} {case.path}")
-    return rule(case) if rule is not None else None
+        return Unstated("integers are written without a fraction", _INTEGER_CODES)
+    found = _RULES.get(f"{case.method.upper()} {case.path}")
+    if found is None:
+        return None
+    check, codes = found
+    rule = check(case)
+    return Unstated(rule, codes) if rule is not None else None
 
 
 def _integral_float(value: Any, key: str = "") -> bool:
@@ -101,10 +112,14 @@ def _preview_answers(case: Case) -> str | None:
     return None
 
 
-_RULES: dict[str, Callable[[Case], str | None]] = {
-    "POST /api/admin/solutions": _solution_rules,
-    "POST /api/admin/solutions/import": _solution_rules,
-    "GET /api/admin/orgs/{org}/log": _period,
-    "GET /api/admin/orgs/{org}/log.csv": _period,
-    "POST /api/admin/designer/preview": _preview_answers,
+# The request models (FastAPI), a solution (shared/domain/solutions.py), an imported draft.
+_INTEGER_CODES = frozenset({"invalid_input", "invalid_solution", "import_invalid"})
+_SOLUTION = (_solution_rules, frozenset({"invalid_solution"}))
+_PERIOD = (_period, frozenset({"log_period_invalid"}))
+_RULES: dict[str, tuple[Callable[[Case], str | None], frozenset[str]]] = {
+    "POST /api/admin/solutions": _SOLUTION,
+    "POST /api/admin/solutions/import": _SOLUTION,
+    "GET /api/admin/orgs/{org}/log": _PERIOD,
+    "GET /api/admin/orgs/{org}/log.csv": _PERIOD,
+    "POST /api/admin/designer/preview": (_preview_answers, frozenset({"invalid_answer"})),
 }
