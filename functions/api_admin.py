@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
 from functions.deps import Admin, ContainerDep, Org, RequestLang
-from functions.errors import problem_responses
+from functions.errors import CRM_ANSWERS, problem_responses
 from functions.presenters_admin import admin_org_view
 from functions.schemas import (
     AdminOrgOut,
@@ -74,7 +74,8 @@ async def get_settings(
     return admin_org_view(view, org_name=org.name, org_url=org.url, lang=lang)
 
 
-@router.put("/orgs/{org}/settings", responses=problem_responses(400, 401, 403, 409, 413, 503))
+# Saving reads the field's live metadata from Dynamics as the administrator.
+@router.put("/orgs/{org}/settings", responses=problem_responses(*CRM_ANSWERS))
 async def put_settings(
     container: ContainerDep, principal: Admin, org: Org, body: SettingsIn
 ) -> SettingsOut:

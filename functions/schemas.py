@@ -37,8 +37,6 @@ Guid = Annotated[StrictStr, Field(pattern=GUID_PATTERN, examples=[EXAMPLE_OPPORT
 OrgName = Annotated[
     StrictStr, Field(min_length=1, max_length=63, pattern=ORG_PATTERN, examples=[EXAMPLE_ORG])
 ]
-
-
 FullDate = Annotated[date, BeforeValidator(_full_date)]
 
 

@@ -43,7 +43,7 @@ B2B = next(s for s in builtin_solutions() if s.language == "en")
 PROJECT = f"/api/projects/{EXAMPLE_ORG}/{EXAMPLE_OPPORTUNITY}"
 DRAFT = f"/api/admin/solutions/{B2B.id}/draft"
 # Per operation: examples of the document, boundary cases, then this many generated ones.
-MAX_EXAMPLES = 8
+MAX_EXAMPLES = 10
 # A generous bound per request and per example on a busy two-core machine.
 REQUEST_TIMEOUT = 20
 DEADLINE = timedelta(seconds=30)
