@@ -5,6 +5,7 @@ itself; anything else a schema-valid request is refused for is a gap in the docu
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -63,7 +64,7 @@ def _solution_rules(case: Case) -> str | None:
     bands = body.get("grade_bands")
     if isinstance(bands, dict) and not _descending([bands.get(k) for k in "abc"]):
         return "grade bands descend: a > b > c"
-    if len(str(body)) > _MAX_SOLUTION_JSON:
+    if len(json.dumps(body, ensure_ascii=False)) > _MAX_SOLUTION_JSON:
         return "the solution fits in one stored property"
     return None
 
