@@ -270,13 +270,18 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 def _allowed_methods(request: Request) -> list[str]:
-    """Every method some route serves at this path (Starlette reports only the first route's)."""
-    methods: set[str] = set()
-    for route in request.app.router.routes:
-        for method in getattr(route, "methods", None) or ():
-            if route.matches({**request.scope, "method": method})[0] is Match.FULL:
-                methods.add(method)
-    return sorted(methods)
+    """Every method some route serves at this path (RFC 9110, 15.5.6: a 405 lists them). The router
+    is asked per method, so routes of included routers count (FastAPI keeps those nested), and so
+    do routes at the same path in other routers (Starlette reports only the first one's)."""
+    routes = request.app.router.routes
+    return [
+        method
+        for method in _METHODS
+        if any(r.matches({**request.scope, "method": method})[0] is Match.FULL for r in routes)
+    ]
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
 def internal_error(request: Request, exc: BaseException) -> Response:

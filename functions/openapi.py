@@ -48,7 +48,18 @@ _SECURITY_SCHEMES = {
 
 
 def build_document(app: FastAPI) -> dict[str, Any]:
-    schema = get_openapi(title=app.title, version=app.version, routes=app.routes)
+    limit = app.state.settings.max_body_bytes
+    schema = get_openapi(
+        title=app.title,
+        version=app.version,
+        description=(
+            "Sign in with the session of the cockpit's own pages (and, on a change, its CSRF token "
+            "in X-Cockpit-CSRF from the cockpit's Origin) or with a bearer token. Every error is "
+            "a problem details object (RFC 9457) with a stable `code`. Integers are written "
+            f"without a fraction (1, not 1.0). A request body has at most {limit} bytes."
+        ),
+        routes=app.routes,
+    )
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     for name in ("HTTPValidationError", "ValidationError"):
         components.pop(name, None)

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+import httpx
 import jsonschema_rs
 import pytest
 
@@ -20,6 +21,7 @@ from shared.domain import errors as e
 from shared.domain.keys import parse_guid
 from shared.domain.solutions import builtin_solutions, parse_solution
 from tests.support.settings import explicit_settings
+from tests.support.world import World
 
 DOCUMENT: dict[str, Any] = create_app(settings=explicit_settings()).openapi()
 PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
@@ -170,3 +172,39 @@ def test_a_knock_out_option_is_red_in_the_document_as_on_the_server() -> None:
 def test_a_request_the_current_state_refuses_is_a_conflict() -> None:
     assert status_for(e.StateConflict("answer not in the solution", code="invalid_answer")) == 409
     assert issubclass(e.StateConflict, e.Conflict)
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(container=World().container)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="https://cockpit.example") as c:
+        yield c
+
+
+async def test_malformed_json_is_a_400_that_says_so(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/api/launch", content=b'{"org": ', headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["code"] == "invalid_json"
+    assert response.json()["detail"] == "The request body is not valid JSON."
+
+
+_PATH_VALUES = {
+    "org": "contoso",
+    "opportunity_id": "0aa00000-0000-4000-8000-000000000001",
+    "solution_id": "b2b-qualification",
+    "version": "1",
+}
+
+
+@pytest.mark.parametrize("template", list(DOCUMENT["paths"]))
+async def test_a_405_allows_every_method_the_document_lists_for_the_path(
+    client: httpx.AsyncClient, template: str
+) -> None:
+    response = await client.request("TRACE", template.format(**_PATH_VALUES))
+    assert response.status_code == 405
+    allowed = {m.strip() for m in response.headers["allow"].split(",")}
+    assert allowed == {m.upper() for m in DOCUMENT["paths"][template]}
