@@ -23,7 +23,7 @@ import hypothesis
 import pytest
 import requests
 import schemathesis
-from schemathesis import Case
+from schemathesis import Case, Response
 from schemathesis.checks import positive_data_acceptance
 
 from devstack.stack import Stack
@@ -201,6 +201,7 @@ def test_every_operation_does_what_the_document_says(
             excluded.append(positive_data_acceptance)
         case.validate_response(
             response,
+            additional_checks=[allow_names_the_documented_methods],
             excluded_checks=excluded,
             headers=identity.headers,
             transport_kwargs={
@@ -210,6 +211,16 @@ def test_every_operation_does_what_the_document_says(
             },
         )
     _restore(case, response.status_code, contract_app, identity)
+
+
+def allow_names_the_documented_methods(ctx: Any, response: Response, case: Case) -> None:
+    """A 405 lists the methods of the path (RFC 9110, 15.5.6). Schemathesis's own checks accept an
+    empty ``Allow``, so this one compares it with the document."""
+    if response.status_code != 405:
+        return
+    values = response.headers.get("allow", [])
+    allowed = {m.strip().lower() for value in values for m in value.split(",") if m.strip()}
+    assert allowed == set(DOCUMENT["paths"][case.operation.path]), values
 
 
 def _restore(case: Case, status: int, app: LiveApp, identity: Identity) -> None:
