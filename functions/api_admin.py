@@ -10,8 +10,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
-from functions.deps import Admin, ContainerDep, RequestLang
-from functions.errors import problem_responses
+from functions.deps import Admin, ContainerDep, Org, RequestLang
+from functions.errors import CRM_ANSWERS, problem_responses
 from functions.presenters_admin import admin_org_view
 from functions.schemas import (
     AdminOrgOut,
@@ -20,6 +20,7 @@ from functions.schemas import (
     SettingsOut,
     SolutionPublishedOut,
 )
+from functions.schemas_admin import EXAMPLE_SOLUTION
 from shared.domain.solutions import Solution, parse_solution
 
 router = APIRouter(prefix="/api/admin", tags=["admin"])
@@ -43,7 +44,12 @@ async def admin_orgs(container: ContainerDep, principal: Admin) -> list[OrgOut]:
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Solution"}}},
+            "content": {
+                "application/json": {
+                    "schema": {"$ref": "#/components/schemas/Solution"},
+                    "example": EXAMPLE_SOLUTION,
+                }
+            },
         }
     },
 )
@@ -61,22 +67,22 @@ async def publish_solution(
 
 @router.get("/orgs/{org}/settings", responses=problem_responses(401, 403, 503))
 async def get_settings(
-    container: ContainerDep, principal: Admin, org: str, lang: RequestLang
+    container: ContainerDep, principal: Admin, org: Org, lang: RequestLang
 ) -> AdminOrgOut:
     """The org's settings with every candidate target field from live metadata."""
-    crm_org = container.orgs.resolve(principal, org)
-    view = await container.admin.org_view(principal=principal, org=crm_org)
-    return admin_org_view(view, org_name=crm_org.name, org_url=crm_org.url, lang=lang)
+    view = await container.admin.org_view(principal=principal, org=org)
+    return admin_org_view(view, org_name=org.name, org_url=org.url, lang=lang)
 
 
-@router.put("/orgs/{org}/settings", responses=problem_responses(400, 401, 403, 409, 413, 503))
+# Saving reads the field's live metadata from Dynamics as the administrator.
+@router.put("/orgs/{org}/settings", responses=problem_responses(*CRM_ANSWERS))
 async def put_settings(
-    container: ContainerDep, principal: Admin, org: str, body: SettingsIn
+    container: ContainerDep, principal: Admin, org: Org, body: SettingsIn
 ) -> SettingsOut:
     """Re-validates the field against live metadata; refuses a bad choice with the reason."""
     saved = await container.admin.save_settings(
         principal=principal,
-        org=container.orgs.resolve(principal, org),
+        org=org,
         target_field=body.target_field,
         closed_policy=body.closed_policy,
         etag=body.etag,
@@ -94,12 +100,10 @@ async def put_settings(
     "/orgs/{org}/predictive-score", responses=problem_responses(400, 401, 403, 409, 413, 503)
 )
 async def put_predictive_score(
-    container: ContainerDep, principal: Admin, org: str, body: PredictiveSettingIn
+    container: ContainerDep, principal: Admin, org: Org, body: PredictiveSettingIn
 ) -> SettingsOut:
     """Also publish every evaluation to Dynamics' predictive score table (or stop doing so)."""
-    saved = await container.predictive.configure(
-        admin=principal, org=container.orgs.resolve(principal, org), enabled=body.enabled
-    )
+    saved = await container.predictive.configure(admin=principal, org=org, enabled=body.enabled)
     return SettingsOut(
         org=saved.org,
         target_field=saved.target_field,

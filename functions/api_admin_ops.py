@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime, time
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
@@ -32,6 +32,7 @@ from functions.presenters_admin import (
     log_entry_out,
 )
 from functions.presenters_quality import quality_out
+from functions.schemas import GUID_PATTERN, FullDate
 from functions.schemas_admin import (
     BulkJobOut,
     BulkRunIn,
@@ -58,7 +59,7 @@ from shared.domain.orgs import CrmOrg
 router = APIRouter(prefix="/api/admin", tags=["admin: operations"])
 
 _READ = problem_responses(400, 401, 403, 404, 503)
-_CHANGE = problem_responses(400, 401, 403, 404, 409, 413, 502, 503)
+_CHANGE = problem_responses(400, 401, 403, 404, 409, 413, 422, 502, 503)
 
 
 # --- health -----------------------------------------------------------------------------------------
@@ -116,11 +117,11 @@ class LogQuery(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     level: list[LogLevel] = []
-    since: date | None = None
-    until: date | None = None
+    since: FullDate | None = None
+    until: FullDate | None = None
     user: Annotated[str | None, Field(max_length=64, pattern=r"^[A-Za-z0-9-]+$")] = None
-    opportunity: Annotated[str | None, Field(min_length=32, max_length=38)] = None
-    cursor: Annotated[str | None, Field(max_length=40)] = None
+    opportunity: Annotated[str | None, Field(pattern=GUID_PATTERN)] = None
+    cursor: Annotated[str | None, Field(pattern=r"^[0-9]{19}[0-9a-f]{8}$")] = None
     limit: Annotated[int, Field(ge=1, le=200)] = 50
 
     def filters(self) -> LogFilter:
@@ -166,7 +167,17 @@ async def log_page(
     "/orgs/{org}/log.csv",
     responses={
         **_READ,
-        200: {"content": {"text/csv": {}}, "description": "The matching entries."},
+        200: {
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+            "description": "The matching entries (UTF-8 with a byte-order mark).",
+            "headers": {
+                "Content-Disposition": {
+                    "description": "attachment, with the file name to save it as",
+                    "required": True,
+                    "schema": {"type": "string"},
+                }
+            },
+        },
     },
     response_class=StreamingResponse,
 )
@@ -260,7 +271,7 @@ async def bulk_run(
 
 
 # --- model quality ----------------------------------------------------------------------------------
-@router.get("/orgs/{org}/quality", responses=_READ | problem_responses(502))
+@router.get("/orgs/{org}/quality", responses=_READ | problem_responses(422, 502))
 async def quality(
     container: ContainerDep, principal: Admin, org: Org, lang: RequestLang
 ) -> QualityOut:

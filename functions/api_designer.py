@@ -22,6 +22,7 @@ from functions.presenters_admin import (
     solution_version_out,
 )
 from functions.schemas_admin import (
+    EXAMPLE_SOLUTION,
     DraftOut,
     DraftSaveIn,
     DraftStartIn,
@@ -36,15 +37,26 @@ from functions.schemas_admin import (
     SolutionVersionOut,
 )
 from shared.domain.designer import SolutionDraft, from_solution, validate_draft
-from shared.domain.errors import InvalidInput
+from shared.domain.errors import StateConflict
+from shared.domain.solution_rules import ID_PATTERN
+from shared.domain.solutions import MAX_VERSION
 
 router = APIRouter(prefix="/api/admin", tags=["admin: solutions"])
 
 SolutionIdPath = Annotated[
-    str, Path(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9._-]*$")
+    str, Path(min_length=1, max_length=64, pattern=ID_PATTERN, examples=["b2b-qualification"])
 ]
-VersionPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
+VersionPath = Annotated[int, Path(ge=1, le=MAX_VERSION, examples=[1])]
 _READ = problem_responses(400, 401, 403, 404, 503)
+_DRAFT_KEY = {
+    "minLength": 1,
+    "allOf": [{"pattern": r"\S"}, {"pattern": r"^[^/\\#?\x00-\x1f\x7f-\x9f]*$"}],
+}
+_ATTACHMENT = {
+    "description": "attachment, with the file name to save it as",
+    "required": True,
+    "schema": {"type": "string"},
+}
 _CHANGE = problem_responses(400, 401, 403, 404, 409, 413, 503)
 
 
@@ -73,7 +85,13 @@ async def get_version(
 
 @router.get(
     "/solutions/{solution_id}/versions/{version}/export",
-    responses=_READ,
+    responses={
+        **_READ,
+        200: {
+            "description": "The version as a draft file.",
+            "headers": {"Content-Disposition": _ATTACHMENT},
+        },
+    },
     response_model=SolutionDraft,
 )
 async def export_version(
@@ -126,7 +144,8 @@ async def save_draft(
 ) -> DraftOut:
     """Keep the draft as typed; the answer lists every problem with the field it belongs to."""
     if body.draft.id != solution_id:
-        raise InvalidInput("the draft's id does not match the address", code="draft_id_mismatch")
+        # A representation inconsistent with its target resource (RFC 9110, 9.3.4 PUT): 409.
+        raise StateConflict("the draft's id does not match the address", code="draft_id_mismatch")
     stored, problems = await container.designer.save_draft(
         principal=principal, draft=body.draft, etag=body.etag
     )
@@ -177,9 +196,20 @@ async def publish(
                     "schema": {
                         "anyOf": [
                             {"$ref": "#/components/schemas/Solution"},
-                            {"$ref": "#/components/schemas/SolutionDraft-Input"},
+                            {
+                                "allOf": [
+                                    {"$ref": "#/components/schemas/SolutionDraft-Input"},
+                                    # stored under its id, so an imported draft needs one
+                                    # that can be a storage key (shared/domain/keys.py)
+                                    {
+                                        "properties": {"id": _DRAFT_KEY},
+                                        "required": ["id"],
+                                    },
+                                ]
+                            },
                         ]
-                    }
+                    },
+                    "example": EXAMPLE_SOLUTION,
                 }
             },
         }
@@ -205,7 +235,9 @@ async def projects_per_version(
     )
 
 
-@router.post("/orgs/{org}/solutions/{solution_id}/move", responses=_CHANGE)
+@router.post(
+    "/orgs/{org}/solutions/{solution_id}/move", responses=_CHANGE | problem_responses(422, 502)
+)
 async def move_projects(
     container: ContainerDep,
     principal: Admin,

@@ -19,7 +19,7 @@ from functions.deps import (
     RequestLang,
     Writer,
 )
-from functions.errors import problem_responses
+from functions.errors import CRM_ANSWERS, problem_responses
 from functions.i18n import t, template
 from functions.messages import Lang
 from functions.presenters import (
@@ -39,6 +39,7 @@ from functions.schemas import (
     ProjectOut,
     ProjectPageOut,
     SolutionChoiceIn,
+    SolutionRefOut,
     TaskOut,
     WriteAgainOut,
 )
@@ -49,9 +50,10 @@ from shared.services.predictive import PublishOutcome
 
 router = APIRouter(prefix="/api", tags=["projects"])
 
-# What a project route may answer besides success (each is problem+json).
-_READ = problem_responses(400, 401, 403, 404, 502, 503)
-_CHANGE = problem_responses(400, 401, 403, 404, 409, 413, 502, 503)
+# What a project route may answer besides success and the edge's own answers (problem+json):
+# Dynamics decides access and may refuse; no project is a 404.
+_READ = problem_responses(403, 404, 422, 502)
+_CHANGE = problem_responses(*CRM_ANSWERS)
 
 
 @router.post("/launch", responses=_CHANGE)
@@ -134,7 +136,7 @@ async def evaluate(
     return EvaluationOut(
         evaluation_id=result.evaluation.evaluation_id,
         opportunity_id=opportunity_id,
-        solution={"id": solution.id, "version": solution.version},
+        solution=SolutionRefOut(id=solution.id, version=solution.version),
         answers=result.evaluation.answers,
         previous=str(result.previous) if result.previous is not None else None,
         score=score_view(result.score, solution, lang=lang, previous=result.previous),

@@ -11,7 +11,6 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -22,10 +21,9 @@ from functions.middleware import (
     CorrelationMiddleware,
     SecurityHeadersMiddleware,
 )
+from functions.openapi import build_document
 from functions.rendering import STATIC_DIR
-from functions.schemas import Problem
 from shared.bootstrap import Container, build_container
-from shared.domain.solutions import Solution
 from shared.observability import configure_logging
 from shared.settings import Settings, load_settings
 from shared.telemetry import install_telemetry
@@ -118,21 +116,8 @@ class AdminConsoleRoutes:
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
-    """The document as the API really behaves: errors are problem+json (``Problem``), bad input is
-    400 (the error tree's InvalidInput), never FastAPI's default 422 shape."""
-    if app.openapi_schema is not None:
-        return app.openapi_schema
-    include_admin_console(app)
-    schema = get_openapi(title=app.title, version=app.version, routes=app.routes)
-    components = schema.setdefault("components", {}).setdefault("schemas", {})
-    for name in ("HTTPValidationError", "ValidationError"):
-        components.pop(name, None)
-    components["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
-    solution = Solution.model_json_schema(ref_template="#/components/schemas/{model}")
-    components.update(solution.pop("$defs", {}))
-    components["Solution"] = solution
-    for operations in schema.get("paths", {}).values():
-        for operation in operations.values():
-            operation.get("responses", {}).pop("422", None)
-    app.openapi_schema = schema
-    return schema
+    """The document (``functions/openapi.py``), with the admin console's routes added first."""
+    if app.openapi_schema is None:
+        include_admin_console(app)
+        app.openapi_schema = build_document(app)
+    return app.openapi_schema

@@ -12,6 +12,7 @@ from fastapi import Depends, Path, Request
 from functions.cookies import session_cookie_value
 from functions.messages import Lang
 from functions.rendering import request_lang
+from functions.schemas import EXAMPLE_OPPORTUNITY, EXAMPLE_ORG, GUID_PATTERN, ORG_PATTERN
 from shared.bootstrap import Container
 from shared.domain.errors import Forbidden, NotSignedIn
 from shared.domain.identity import Principal, tokens_match
@@ -85,14 +86,30 @@ async def require_admin(request: Request) -> Principal:
 async def path_org(
     request: Request,
     principal: Annotated[Principal, Depends(require_principal)],
-    org: Annotated[str, Path(min_length=1, max_length=63, pattern=r"^[A-Za-z0-9][A-Za-z0-9-]*$")],
+    org: Annotated[
+        str,
+        Path(
+            min_length=1,
+            max_length=63,
+            pattern=ORG_PATTERN,
+            description="The CRM organisation's unique name, as configured for your tenant.",
+            examples=[EXAMPLE_ORG],
+        ),
+    ],
 ) -> CrmOrg:
     """The configured org of the caller's tenant that the path names."""
     return container_of(request).orgs.resolve(principal, org)
 
 
 def path_opportunity_id(
-    opportunity_id: Annotated[str, Path(min_length=32, max_length=38)],
+    opportunity_id: Annotated[
+        str,
+        Path(
+            pattern=GUID_PATTERN,
+            description="The opportunity's id, in any case, with or without braces.",
+            examples=[EXAMPLE_OPPORTUNITY],
+        ),
+    ],
 ) -> str:
     return parse_guid(opportunity_id, what="opportunity id")
 

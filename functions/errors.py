@@ -61,25 +61,41 @@ def status_for(err: e.CockpitError) -> int:
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses`` for the error answers a route really gives (all problem+json)."""
-    return {
-        status: {
+    """OpenAPI ``responses`` for the error answers a route gives (all problem+json, RFC 9457)
+    besides those ``functions/openapi.py`` adds to every operation."""
+    responses: dict[int | str, dict[str, Any]] = {}
+    for status in statuses:
+        answer: dict[str, Any] = {
             "description": _DESCRIPTIONS.get(status, "Error"),
             "content": {
                 "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
             },
         }
-        for status in statuses
-    }
+        if status == 503:
+            answer["headers"] = {"Retry-After": _RETRY_AFTER_HEADER}
+        responses[status] = answer
+    return responses
 
+
+# Statuses a route that calls Dynamics 365 as the caller adds (the access rule's 403, a deleted
+# record's 404, a closed or changed record's 409, a refused request's 422, any other error's 502).
+CRM_ANSWERS = (403, 404, 409, 422, 502)
+
+_RETRY_AFTER_HEADER = {
+    "description": "Seconds to wait before trying again.",
+    "schema": {"type": "integer", "minimum": 1},
+}
 
 _DESCRIPTIONS = {
-    400: "The request is not valid (the detail says what).",
+    400: "The request is not valid: code invalid_json for a body that is not JSON, "
+    "invalid_input (or a more specific code) otherwise; the detail says what.",
     401: "Not signed in, or the sign-in must be renewed (reauth: true).",
     403: "Not allowed: Dynamics refuses access to the opportunity, CSRF, tenant, org or role.",
     404: "No such project, solution or opportunity.",
-    409: "Changed by someone else meanwhile, or a setting no longer fits the CRM.",
+    409: "Does not fit the current state: changed by someone else meanwhile, not part of the "
+    "project's solution, or a setting that no longer fits the CRM.",
     413: "The request body is over the limit.",
+    422: "Dynamics 365 refused the request as invalid (a setting may need attention).",
     502: "Dynamics 365 answered with an error.",
     503: "Storage, Entra ID or Dynamics 365 cannot be reached or is busy (Retry-After).",
 }
@@ -254,13 +270,18 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 def _allowed_methods(request: Request) -> list[str]:
-    """Every method some route serves at this path (Starlette reports only the first route's)."""
-    methods: set[str] = set()
-    for route in request.app.router.routes:
-        for method in getattr(route, "methods", None) or ():
-            if route.matches({**request.scope, "method": method})[0] is Match.FULL:
-                methods.add(method)
-    return sorted(methods)
+    """Every method some route serves at this path (RFC 9110, 15.5.6: a 405 lists them). The router
+    is asked per method, so routes of included routers count (FastAPI keeps those nested), and so
+    do routes at the same path in other routers (Starlette reports only the first one's)."""
+    routes = request.app.router.routes
+    return [
+        method
+        for method in _METHODS
+        if any(r.matches({**request.scope, "method": method})[0] is Match.FULL for r in routes)
+    ]
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
 def internal_error(request: Request, exc: BaseException) -> Response:

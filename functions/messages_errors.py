@@ -34,6 +34,10 @@ ERROR_MESSAGES: dict[str, dict[Literal["en", "de"], str]] = {
         "en": "Someone else changed this at the same time. Reload the page and try again.",
         "de": "Jemand anderes hat dies gleichzeitig geändert. Laden Sie die Seite neu und versuchen Sie es erneut.",
     },
+    "state_conflict": {
+        "en": "This does not fit what the cockpit holds now. Reload the page and try again.",
+        "de": "Das passt nicht zum aktuellen Stand im Cockpit. Laden Sie die Seite neu und versuchen Sie es erneut.",
+    },
     "configuration_invalid": {
         "en": "The cockpit's CRM settings need attention: {detail} Please ask your cockpit administrator.",
         "de": "Die CRM-Einstellungen des Cockpits müssen geprüft werden: {detail} Bitte wenden Sie sich an Ihre Cockpit-Administration.",

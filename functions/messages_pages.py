@@ -227,8 +227,8 @@ PAGE_MESSAGES: dict[str, dict[Literal["en", "de"], str]] = {
         "de": "Die Lösung ist ungültig: {detail}",
     },
     "invalid_answer": {
-        "en": "An answer does not fit the solution: {detail}",
-        "de": "Eine Antwort passt nicht zur Lösung: {detail}",
+        "en": "An answer does not fit the qualification model: {detail} Reload the page and answer again.",
+        "de": "Eine Antwort passt nicht zum Qualifizierungsmodell: {detail} Laden Sie die Seite neu und antworten Sie erneut.",
     },
     "invalid_probability": {
         "en": "The probability is not valid.",

@@ -52,7 +52,7 @@ async def _page(
 
 
 @router.get(
-    "/api/my/projects", tags=["projects"], responses=problem_responses(400, 401, 403, 502, 503)
+    "/api/my/projects", tags=["projects"], responses=problem_responses(400, 401, 403, 422, 502, 503)
 )
 async def my_projects(
     container: ContainerDep,

@@ -5,19 +5,39 @@ render the same models, so the page and the API always say the same thing."""
 
 from __future__ import annotations
 
+import re
+from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
 from shared.domain.solutions import MAX_VERSION
 from shared.domain.writeback import ClosedPolicy
 
-Guid = Annotated[
-    str, Field(min_length=32, max_length=38, examples=["0aa00000-0000-4000-8000-000000000001"])
-]
+# A record id as Dynamics passes it: 8-4-4-4-12 hex digits in any case, with or without braces
+# (``shared.domain.keys.parse_guid`` normalises it).
+_HEX = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+GUID_PATTERN = rf"^(?:{_HEX}|\{{{_HEX}\}})$"
+ORG_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9-]*$"
+# The examples name the demo org and an opportunity of the local seed (devstack/seed/demo.json).
+EXAMPLE_ORG = "contoso"
+EXAMPLE_OPPORTUNITY = "0aa00000-0000-4000-8000-000000000003"
+_FULL_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _full_date(value: object) -> object:
+    # Only the form the document states (RFC 3339 full-date); pydantic alone would also read a
+    # number as a Unix time.
+    if isinstance(value, str) and not _FULL_DATE.fullmatch(value):
+        raise ValueError("must be a date written as YYYY-MM-DD")
+    return value
+
+
+Guid = Annotated[StrictStr, Field(pattern=GUID_PATTERN, examples=[EXAMPLE_OPPORTUNITY])]
 OrgName = Annotated[
-    StrictStr, Field(min_length=1, max_length=63, pattern=r"^[A-Za-z0-9][A-Za-z0-9-]*$")
+    StrictStr, Field(min_length=1, max_length=63, pattern=ORG_PATTERN, examples=[EXAMPLE_ORG])
 ]
+FullDate = Annotated[date, BeforeValidator(_full_date)]
 
 
 class _In(BaseModel):
@@ -33,10 +53,16 @@ class LaunchIn(_In):
 
 
 class SolutionChoiceIn(_In):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"solution_id": "b2b-qualification"}]}
+    )
+
     solution_id: Annotated[StrictStr, Field(min_length=1, max_length=64)]
 
 
 class EvaluationIn(_In):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"answers": {"budget": "approved"}}]})
+
     answers: Annotated[
         dict[
             Annotated[str, Field(min_length=1, max_length=64)], Annotated[str, Field(max_length=64)]
@@ -47,16 +73,27 @@ class EvaluationIn(_In):
 
 
 class FollowUpIn(_In):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"criterion_id": "budget"}]})
+
     criterion_id: Annotated[StrictStr, Field(min_length=1, max_length=64)]
 
 
 class PredictiveSettingIn(_In):
-    enabled: bool
+    model_config = ConfigDict(json_schema_extra={"examples": [{"enabled": False}]})
+
+    enabled: StrictBool
     etag: Annotated[StrictStr, Field(max_length=200)] | None = None
 
 
 class SettingsIn(_In):
-    target_field: Annotated[StrictStr, Field(min_length=1, max_length=100, pattern=r"^[a-z0-9_]+$")]
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"target_field": "closeprobability", "closed_policy": "skip"}]
+        }
+    )
+
+    # A plain column logical name (what ``shared/adapters/dataverse/mapping.py: column`` accepts).
+    target_field: Annotated[StrictStr, Field(pattern=r"^[a-z][a-z0-9_]{0,99}$")]
     closed_policy: ClosedPolicy
     etag: Annotated[StrictStr, Field(max_length=200)] | None = None
 
@@ -260,10 +297,17 @@ class ProjectPageOut(BaseModel):
     )
 
 
+class SolutionRefOut(BaseModel):
+    """Which solution version an evaluation was scored against."""
+
+    id: str
+    version: int
+
+
 class EvaluationOut(BaseModel):
     evaluation_id: str
     opportunity_id: str
-    solution: dict[str, str | int]
+    solution: SolutionRefOut
     answers: dict[str, str]
     previous: str | None
     score: ScoreOut

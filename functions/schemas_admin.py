@@ -7,7 +7,9 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+from pydantic.config import JsonDict
 
+from functions.schemas import Guid
 from shared.domain.designer import SolutionDraft
 from shared.domain.solutions import MAX_VERSION, Solution
 
@@ -18,23 +20,74 @@ Version = Annotated[StrictInt, Field(ge=1, le=MAX_VERSION)]
 Etag = Annotated[StrictStr, Field(max_length=200)]
 
 
+# A small solution, as the examples of publishing and importing show it.
+EXAMPLE_SOLUTION: JsonDict = {
+    "id": "example",
+    "name": "Example",
+    "language": "en",
+    "version": 1,
+    "criteria": [
+        {
+            "id": "budget",
+            "question": "Is there a budget?",
+            "weight": 1,
+            "order": 1,
+            "options": [
+                {"id": "yes", "label": "Yes", "score": 100, "colour": "green"},
+                {"id": "no", "label": "No", "score": 0, "colour": "red"},
+            ],
+        }
+    ],
+}
+_EXAMPLE_CRITERION: JsonDict = {
+    "id": "budget",
+    "question": {"en": "Is there a budget?", "de": "Gibt es ein Budget?"},
+    "weight": 1,
+    "options": [
+        {"id": "yes", "label": {"en": "Yes", "de": "Ja"}, "score": 100, "colour": "green"},
+        {"id": "no", "label": {"en": "No", "de": "Nein"}, "score": 0, "colour": "red"},
+    ],
+}
+_EXAMPLE_DRAFT: JsonDict = {
+    "id": "b2b-qualification",
+    "name": {"en": "B2B qualification", "de": ""},
+}
+
+
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
 # --- designer ---------------------------------------------------------------------------------------
 class DraftStartIn(_In):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"solution_id": "b2b-qualification", "from_version": 1}]}
+    )
+
     solution_id: SolutionId
     language: Literal["en", "de"] = "en"
     from_version: Version | None = None
 
 
 class DraftSaveIn(_In):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"draft": _EXAMPLE_DRAFT}]})
+
     draft: SolutionDraft
     etag: Etag | None = None
 
 
 class PreviewIn(_In):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "draft": {**_EXAMPLE_DRAFT, "criteria": [_EXAMPLE_CRITERION]},
+                    "answers": {"budget": "yes"},
+                }
+            ]
+        }
+    )
+
     draft: SolutionDraft
     answers: Annotated[
         dict[Annotated[str, Field(max_length=100)], Annotated[str, Field(max_length=100)]],
@@ -43,10 +96,14 @@ class PreviewIn(_In):
 
 
 class PublishIn(_In):
+    model_config = ConfigDict(json_schema_extra={"examples": [{}]})
+
     etag: Etag | None = None
 
 
 class MoveIn(_In):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"to_version": 1}]})
+
     to_version: Version
 
 
@@ -190,7 +247,7 @@ class LogPageOut(BaseModel):
 
 
 class RetryIn(_In):
-    opportunity_id: Annotated[StrictStr, Field(min_length=32, max_length=38)]
+    opportunity_id: Guid
 
 
 class RetryOut(BaseModel):
@@ -199,6 +256,8 @@ class RetryOut(BaseModel):
 
 
 class RetentionIn(_In):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"days": 90}]})
+
     days: Annotated[StrictInt, Field(ge=1, le=3650)]
 
 
@@ -208,6 +267,8 @@ class RetentionOut(BaseModel):
 
 # --- bulk -------------------------------------------------------------------------------------------
 class BulkRunIn(_In):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"max_batches": 1}]})
+
     max_batches: Annotated[StrictInt, Field(ge=1, le=1000)] | None = None
 
 

@@ -20,10 +20,11 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
+from shared.domain.solution_rules import Documented
 from shared.domain.solutions import (
     MAX_CRITERIA,
     MAX_OPTIONS,
@@ -46,8 +47,20 @@ TEXT_CODES = frozenset({"text_required", "text_too_long", "translation_missing"}
 
 
 class _Draft(BaseModel):
-    # Unknown keys are refused (a typo must not vanish); text is trimmed like the solution model.
+    # Unknown keys are refused (a typo must not vanish); text is trimmed like the solution model;
+    # numbers are strict (a bool is not a score).
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+# Any decimal, as a number or as text; whether it is a usable weight is a problem of the draft.
+DraftWeight = Annotated[
+    Decimal,
+    Documented(
+        {
+            "pattern": r"^[ \t\n\r]*[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,4})?[ \t\n\r]*$"
+        }
+    ),
+]
 
 
 class Texts(_Draft):
@@ -63,16 +76,16 @@ class Texts(_Draft):
 class DraftOption(_Draft):
     id: str = Field(default="", max_length=100)
     label: Texts = Texts()
-    score: int | None = None
+    score: StrictInt | None = None
     colour: Colour = "green"
-    knockout_cap: int | None = None
+    knockout_cap: StrictInt | None = None
 
 
 class DraftCriterion(_Draft):
     id: str = Field(default="", max_length=100)
     question: Texts = Texts()
     guidance: Texts = Texts()
-    weight: Decimal | None = None
+    weight: DraftWeight | None = None
     options: list[DraftOption] = Field(default_factory=list, max_length=50)
 
 
@@ -80,7 +93,7 @@ class GradeBand(_Draft):
     """A grade for probabilities from ``min_probability`` (inclusive) up to the next band."""
 
     label: Texts = Texts()
-    min_probability: int = 0
+    min_probability: StrictInt = 0
     colour: Colour = "green"
 
 
@@ -93,7 +106,7 @@ class SolutionDraft(_Draft):
     description: Texts = Texts()
     criteria: list[DraftCriterion] = Field(default_factory=list, max_length=100)
     grade_bands: list[GradeBand] = Field(default_factory=list, max_length=50)
-    based_on: int | None = Field(default=None, ge=1, le=MAX_VERSION)
+    based_on: StrictInt | None = Field(default=None, ge=1, le=MAX_VERSION)
 
     @property
     def other_language(self) -> Language:

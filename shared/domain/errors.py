@@ -14,6 +14,9 @@ Hierarchy::
     │   └── ReadOnlyAccess            403  Dynamics lets this user see, not change, the opportunity
     ├── NotFound                      404  no such project / solution / setting
     ├── Conflict                      409  someone else changed the record first (ETag mismatch)
+    │   └── StateConflict             409  well-formed, but does not fit what is stored now (an
+    │                                      answer not in the project's solution, no solution chosen
+    │                                      yet, a draft with problems, a body naming another record)
     ├── ConfigurationInvalid          409  an admin setting no longer fits the CRM (field gone, range)
     ├── PayloadTooLarge               413  the request body is over the documented limit
     ├── StorageUnavailable            503  Azure Tables did not answer
@@ -62,6 +65,7 @@ __all__ = [
     "ReadOnlyAccess",
     "ReauthRequired",
     "SignInFailed",
+    "StateConflict",
     "StorageUnavailable",
 ]
 
@@ -130,6 +134,14 @@ class NotFound(CockpitError):
 
 class Conflict(CockpitError):
     code = "conflict"
+
+
+class StateConflict(Conflict):
+    """A request the schema allows that the current state refuses (RFC 9110, 409 Conflict): the
+    caller can fix it by looking at that state again — unlike :class:`InvalidInput`, which no state
+    makes acceptable."""
+
+    code = "state_conflict"
 
 
 class ConfigurationInvalid(CockpitError):

@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, StrictInt, model_validator
 
+from shared.domain.solution_rules import Documented
+
 __all__ = ["DEFAULT_GRADE_BANDS", "GRADES", "Grade", "GradeBands"]
 
 Grade = Literal["A", "B", "C", "D"]
@@ -25,11 +27,14 @@ def _lower_bound(value: int) -> int:
     return value
 
 
-Bound = Annotated[StrictInt, AfterValidator(_lower_bound)]
+Bound = Annotated[
+    StrictInt, AfterValidator(_lower_bound), Documented({"minimum": 1, "maximum": 100})
+]
 
 
 class GradeBands(BaseModel):
-    """Inclusive lower bounds (percent) of grades A, B and C; anything below ``c`` is D."""
+    """Inclusive lower bounds (percent) of grades A, B and C, where a > b > c; anything below
+    ``c`` is D."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 

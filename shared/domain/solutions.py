@@ -39,7 +39,6 @@ from importlib import resources
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     ConfigDict,
     StrictInt,
@@ -52,16 +51,13 @@ from pydantic import (
 from shared.domain.errors import InvalidInput, NotFound
 from shared.domain.grades import DEFAULT_GRADE_BANDS, GradeBands
 from shared.domain.solution_rules import (
+    ID_RULE,
+    PERCENT_RULE,
+    WEIGHT_RULE,
+    Documented,
     Problem,
-    check_id,
     require_unique,
     text_rule,
-)
-from shared.domain.solution_rules import (
-    percent as percent_rule,
-)
-from shared.domain.solution_rules import (
-    weight as weight_rule,
 )
 
 __all__ = [
@@ -89,8 +85,8 @@ MAX_OPTIONS = 10
 MAX_VERSION = 2**31 - 1
 
 
-Id = Annotated[StrictStr, AfterValidator(check_id)]
-Percent = Annotated[StrictInt, AfterValidator(percent_rule)]
+Id = Annotated[StrictStr, ID_RULE]
+Percent = Annotated[StrictInt, PERCENT_RULE]
 
 
 class _Frozen(BaseModel):
@@ -102,11 +98,22 @@ class _Frozen(BaseModel):
 class AnswerOption(_Frozen):
     """One possible answer to a criterion: its score (0–100) and traffic-light colour."""
 
+    # A knock-out option is red (stated for the document; ``_knockout_rules`` decides).
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {
+                "properties": {"knockout_cap": {"type": "integer"}},
+                "required": ["knockout_cap"],
+            },
+            "then": {"properties": {"colour": {"const": "red"}}},
+        }
+    )
+
     id: Id
     label: Annotated[StrictStr, text_rule(200)]
     score: Percent
     colour: Colour
-    knockout_cap: Percent | None = None
+    knockout_cap: Annotated[StrictInt, PERCENT_RULE, Documented({"maximum": 99})] | None = None
 
     @model_validator(mode="after")
     def _knockout_rules(self) -> AnswerOption:
@@ -132,9 +139,19 @@ class Criterion(_Frozen):
     id: Id
     question: Annotated[StrictStr, text_rule(300)]
     guidance: Annotated[StrictStr, text_rule(2000, allow_empty=True)] = ""
-    weight: Annotated[Decimal, AfterValidator(weight_rule)]
-    order: StrictInt
-    options: tuple[AnswerOption, ...]
+    weight: Annotated[Decimal, WEIGHT_RULE]
+    order: Annotated[StrictInt, Documented({"minimum": 0, "maximum": 10_000})]
+    options: Annotated[
+        tuple[AnswerOption, ...],
+        Documented(
+            {
+                "minItems": 2,
+                "maxItems": MAX_OPTIONS,
+                # at least one option answers the criterion without a knock-out
+                "contains": {"properties": {"knockout_cap": {"type": "null"}}},
+            }
+        ),
+    ]
 
     @field_validator("order")
     @classmethod
@@ -171,9 +188,11 @@ class Solution(_Frozen):
     id: Id
     name: Annotated[StrictStr, text_rule(120)]
     language: Language
-    version: StrictInt
+    version: Annotated[StrictInt, Documented({"minimum": 1, "maximum": MAX_VERSION})]
     description: Annotated[StrictStr, text_rule(2000, allow_empty=True)] = ""
-    criteria: tuple[Criterion, ...]
+    criteria: Annotated[
+        tuple[Criterion, ...], Documented({"minItems": 1, "maxItems": MAX_CRITERIA})
+    ]
     # Optional, so solutions stored before grades existed still load (they use the defaults).
     grade_bands: GradeBands | None = None
 

@@ -34,8 +34,9 @@ from shared.domain.designer import (
     to_solution,
     validate_draft,
 )
-from shared.domain.errors import Conflict, InvalidInput, NotFound
+from shared.domain.errors import Conflict, InvalidInput, NotFound, StateConflict
 from shared.domain.identity import Principal
+from shared.domain.keys import check_key_part
 from shared.domain.scoring import Score, evaluate
 from shared.domain.solutions import Language, Solution, parse_solution
 from shared.domain.versions import (
@@ -161,6 +162,12 @@ class DesignerService:
     ) -> tuple[StoredDraft, list[Problem]]:
         """Keep the draft as typed (ETag-conditional) and say what is still wrong with it."""
         require_admin(principal, self._role)
+        if etag is not None:
+            # Compared here, as settings are: storage refuses an ETag it never issued as a bad
+            # request, and to the caller either way the draft is not the one they loaded.
+            current = await self._drafts.get(tenant_id=principal.tenant_id, solution_id=draft.id)
+            if current is None or current.etag != etag:
+                raise Conflict("another administrator saved this draft meanwhile")
         stored = await self._store(principal, draft, etag=etag)
         return stored, validate_draft(draft)
 
@@ -213,7 +220,8 @@ class DesignerService:
             raise Conflict("another administrator saved this draft meanwhile")
         problems = blocking(validate_draft(stored.draft))
         if problems:
-            raise InvalidInput(
+            # The stored draft is what is wrong, not this request: fix the draft, then publish.
+            raise StateConflict(
                 f"the draft has {len(problems)} problem(s)",
                 code="draft_invalid",
                 params={"count": len(problems)},
@@ -254,24 +262,30 @@ class DesignerService:
         """A draft from JSON: an exported draft, or a solution (any published version's JSON).
         It replaces the draft of that solution id, if there is one."""
         require_admin(principal, self._role)
-        draft = parse_import(raw)
+        draft = _storable(parse_import(raw))
         existing = await self._drafts.get(tenant_id=principal.tenant_id, solution_id=draft.id)
         return await self._store(principal, draft, etag=existing.etag if existing else None)
 
     async def _store(
         self, principal: Principal, draft: SolutionDraft, *, etag: str | None
     ) -> StoredDraft:
-        if not draft.id:
-            raise InvalidInput("the solution needs an id", code="draft_id_required")
         return await self._drafts.save(
             StoredDraft(
                 tenant_id=principal.tenant_id,
-                draft=draft,
+                draft=_storable(draft),
                 updated_at=self._clock.now(),
                 updated_by=principal.object_id,
                 etag=etag,
             )
         )
+
+
+def _storable(draft: SolutionDraft) -> SolutionDraft:
+    """A draft whose id can be its storage key (an imported one brings any id)."""
+    if not draft.id:
+        raise InvalidInput("the solution needs an id", code="draft_id_required")
+    check_key_part(draft.id, what="the solution id")
+    return draft
 
 
 def parse_import(raw: bytes) -> SolutionDraft:

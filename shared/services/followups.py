@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from shared.domain.crm import FollowUpTask
-from shared.domain.errors import InvalidInput, NotFound
+from shared.domain.errors import NotFound, StateConflict
 from shared.domain.identity import Principal
 from shared.domain.orgs import CrmOrg
 from shared.ports import CrmCallers, CrmGateway, ProjectStore, SolutionStore
@@ -73,7 +73,7 @@ class FollowUpService:
         if project is None:
             raise NotFound("no project for this opportunity", code="project_not_found")
         if project.solution is None:
-            raise InvalidInput("choose a solution first", code="no_solution")
+            raise StateConflict("choose a solution first", code="no_solution")
         solution = await self._solutions.get(
             tenant_id=key.tenant_id,
             solution_id=project.solution.id,
@@ -81,7 +81,7 @@ class FollowUpService:
         )
         criterion = solution.criterion(criterion_id)
         if criterion is None:
-            raise InvalidInput(
+            raise StateConflict(
                 "not a criterion of this project's solution",
                 code="invalid_answer",
                 params={"criterion": criterion_id[:64]},

@@ -12,7 +12,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from shared.domain.crm import FieldInfo
-from shared.domain.errors import CockpitError, Conflict, Forbidden, InvalidInput, NotFound
+from shared.domain.errors import (
+    CockpitError,
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    StateConflict,
+)
 from shared.domain.evaluations import Evaluation, WritebackOutcome, WritebackStatus
 from shared.domain.identity import Principal
 from shared.domain.my_projects import MyProject
@@ -132,7 +139,7 @@ class QualificationService:
         configured CRM field as the user."""
         key, project = await self._writable_project(principal, org, opportunity_id)
         if project.solution is None:
-            raise InvalidInput("choose a solution first", code="no_solution")
+            raise StateConflict("choose a solution first", code="no_solution")
         if solution_version is not None and solution_version != project.solution.version:
             raise Conflict("the project's solution changed", code="solution_changed")
         solution = await self._solutions.get(
@@ -140,7 +147,12 @@ class QualificationService:
             solution_id=project.solution.id,
             version=project.solution.version,
         )
-        score = evaluate(solution, answers)  # InvalidInput before anything is written
+        try:
+            score = evaluate(solution, answers)  # refused before anything is written
+        except InvalidInput as err:
+            # Well-formed answers that name no criterion or option of the project's solution do not
+            # fit what is stored now (that solution may have changed since the page was loaded).
+            raise StateConflict(err.detail, code=err.code, params=err.params) from err
         previous = await self._evaluations.latest(key, limit=1)
         evaluation = Evaluation(
             evaluation_id=new_evaluation_id(),

@@ -89,7 +89,7 @@ async def test_designer_api_from_draft_to_version_to_file(ben: Browser) -> None:
     )
     assert stale.status_code == 409
     refused = await ben.post(f"/api/admin/solutions/{B2B.id}/draft/publish", {})
-    assert refused.status_code == 400 and refused.json()["code"] == "draft_invalid"
+    assert refused.status_code == 409 and refused.json()["code"] == "draft_invalid"
 
     draft["criteria"][0]["weight"] = "3"
     draft["criteria"][1]["options"][0]["score"] = 95

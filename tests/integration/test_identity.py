@@ -16,9 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import jwt
-import msal
 import pytest
-import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -37,6 +35,7 @@ from tests.support.browser import (
     sign_in,
 )
 from tests.support.clock import MovableClock
+from tests.support.identities import cli_token
 from tests.support.sims import Sims
 from tests.support.stack import COCKPIT_APP, CONTOSO, FABRIKAM, SEED, USERS, LiveApp, live_app
 
@@ -44,7 +43,6 @@ ANNA = USERS["anna"]
 BEN = USERS["ben"]
 FRANK = USERS["frank"]
 OTHER_APP = next(a for a in SEED["apps"] if a["display_name"] == "Some other app")
-CLI_APP = next(a for a in SEED["apps"] if a["display_name"].startswith("Cockpit CLI"))
 
 
 @pytest.fixture
@@ -246,36 +244,10 @@ async def test_api_says_reauth_when_silent_acquisition_fails(
 # --- bearer clients -----------------------------------------------------------------------------------
 
 
-async def cli_token(sims: Sims, stack: Stack, user: dict) -> str:
-    """An access token for the cockpit API obtained by the CLI app through the real auth-code flow."""
-    session = requests.Session()
-    session.trust_env = False
-    session.verify = str(stack.ca_cert)
-    cli = msal.ConfidentialClientApplication(
-        CLI_APP["client_id"],
-        client_credential=CLI_APP["secret"],
-        authority=f"{stack.entra_url}/{user['tenant']}",
-        http_client=session,
-        instance_discovery=False,
-    )
-    flow = cli.initiate_auth_code_flow(
-        [f"api://{COCKPIT_APP['client_id']}/access_as_user"],
-        redirect_uri="http://localhost/cli/callback",
-        response_mode="form_post",
-    )
-    async with browser() as b:
-        page = await follow(b, await b.get(flow["auth_uri"]))
-        answer = auto_post_form((await authorize_as(b, page, user["username"])).text)
-        assert answer is not None
-    result = cli.acquire_token_by_auth_code_flow(flow, answer.fields)
-    assert "access_token" in result, result
-    return str(result["access_token"])
-
-
 async def test_bearer_client_gets_me_and_a_dataverse_token_on_behalf_of_the_user(
     app: LiveApp, sims: Sims, stack: Stack
 ) -> None:
-    token = await cli_token(sims, stack, ANNA)
+    token = await cli_token(stack, ANNA)
     async with httpx.AsyncClient() as c:
         response = await c.get(f"{app.url}/api/me", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200, response.text
@@ -594,7 +566,7 @@ async def test_no_token_cookie_or_secret_is_logged(
     principal = await principal_of(app, client)
     org = app.container.settings.orgs[0]
     dv_token = await app.call(lambda c: c.auth.crm_token(principal, org))
-    bearer = await cli_token(sims, stack, ANNA)
+    bearer = await cli_token(stack, ANNA)
     async with httpx.AsyncClient() as c:
         await c.get(f"{app.url}/api/me", headers={"Authorization": f"Bearer {bearer}"})
     await client.post(

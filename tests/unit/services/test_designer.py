@@ -10,7 +10,7 @@ import pytest
 
 from shared.domain.admin_log import LogOutcome
 from shared.domain.designer import GradeBand, Texts, from_solution
-from shared.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from shared.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, StateConflict
 from shared.domain.solutions import builtin_solutions
 from tests.support.world import KEY, OPP, ORG, OTHER_OPP, World, rep
 
@@ -40,7 +40,7 @@ async def test_a_new_draft_is_saved_as_typed_and_says_what_is_missing(world: Wor
     assert paths["criteria[0].question.de"] == "text_required"
     with pytest.raises(Conflict):  # the old ETag: someone (here: we) saved meanwhile
         await designer.save_draft(principal=ADMIN, draft=draft, etag=stored.etag)
-    with pytest.raises(InvalidInput) as info:
+    with pytest.raises(StateConflict) as info:  # the stored draft is what must change
         await designer.publish(principal=ADMIN, solution_id="pilot")
     assert info.value.code == "draft_invalid"
     with pytest.raises(Forbidden):

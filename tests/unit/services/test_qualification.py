@@ -23,6 +23,7 @@ from shared.domain.errors import (
     NotFound,
     ReadOnlyAccess,
     ReauthRequired,
+    StateConflict,
 )
 from shared.domain.evaluations import WritebackStatus
 from shared.domain.solutions import builtin_solutions, parse_solution
@@ -137,15 +138,17 @@ async def test_unchanged_value_is_not_written_again(world: World) -> None:
 async def test_invalid_answers_write_nothing_anywhere(world: World) -> None:
     await with_solution(world)
     for answers in ({"nope": "x"}, {B2B.criteria[0].id: "nope"}):
-        with pytest.raises(InvalidInput):
+        # Well-formed, but not the project's solution: a conflict with what is stored (409).
+        with pytest.raises(StateConflict) as info:
             await evaluate(world, answers=answers)
+        assert info.value.code == "invalid_answer"
     assert world.evaluations.rows == {} and world.crm.writes == [] and world.outbox.rows == {}
 
 
 async def test_evaluate_needs_a_solution_and_the_current_version(world: World) -> None:
     await world.container.projects_service.launch(principal=rep(), org=ORG, opportunity_id=OPP)
     q = world.container.qualification
-    with pytest.raises(InvalidInput) as info:
+    with pytest.raises(StateConflict) as info:
         await q.evaluate(principal=rep(), org=ORG, opportunity_id=OPP, answers={})
     assert info.value.code == "no_solution"
     await q.assign_solution(principal=rep(), org=ORG, opportunity_id=OPP, solution_id=B2B.id)

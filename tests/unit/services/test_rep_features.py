@@ -9,7 +9,7 @@ from typing import Literal
 
 import pytest
 
-from shared.domain.errors import CrmBusy, InvalidInput, NotFound, ReadOnlyAccess
+from shared.domain.errors import CrmBusy, NotFound, ReadOnlyAccess, StateConflict
 from shared.domain.my_projects import PAGE_SIZE
 from shared.domain.solutions import builtin_solutions
 from shared.services.followups import FollowUpWording
@@ -163,10 +163,11 @@ async def test_follow_ups_refuse_unknown_criteria_and_missing_projects(world: Wo
             principal=rep(), org=ORG, opportunity_id=OPP, criterion_id="budget", wording=WORDING
         )
     await project(world)
-    with pytest.raises(InvalidInput):
+    with pytest.raises(StateConflict) as info:
         await world.container.followups.create_task(
             principal=rep(), org=ORG, opportunity_id=OPP, criterion_id="nope", wording=WORDING
         )
+    assert info.value.code == "invalid_answer"
     assert world.crm.tasks == []
 
 
