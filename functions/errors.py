@@ -73,6 +73,8 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         }
         if status == 503:
             answer["headers"] = {"Retry-After": _RETRY_AFTER_HEADER}
+        if status == 401:
+            answer["headers"] = {"WWW-Authenticate": _WWW_AUTHENTICATE_HEADER}
         responses[status] = answer
     return responses
 
@@ -84,6 +86,13 @@ CRM_ANSWERS = (403, 404, 409, 422, 502)
 _RETRY_AFTER_HEADER = {
     "description": "Seconds to wait before trying again.",
     "schema": {"type": "integer", "minimum": 1},
+}
+# RFC 9110 §15.5.2: a 401 names the scheme that would work; for the API that is an Entra access
+# token (RFC 6750 §3). A browser's session cookie has no scheme of its own.
+WWW_AUTHENTICATE = 'Bearer realm="Opportunity Cockpit"'
+_WWW_AUTHENTICATE_HEADER = {
+    "description": "How to authenticate: a bearer token (RFC 6750), or sign in in a browser.",
+    "schema": {"type": "string"},
 }
 
 _DESCRIPTIONS = {
@@ -230,6 +239,8 @@ async def _cockpit_error(request: Request, exc: Exception) -> Response:
     for cls, seconds in _RETRY_AFTER.items():
         if isinstance(exc, cls):
             headers.setdefault("Retry-After", str(seconds))
+    if status == 401:
+        headers["WWW-Authenticate"] = WWW_AUTHENTICATE
     log.info(
         "request failed",
         extra={"fields": {"code": exc.code, "status": status, "error": exc.__class__.__name__}},

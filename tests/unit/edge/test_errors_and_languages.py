@@ -134,3 +134,12 @@ def test_numbers_are_grouped_and_use_the_languages_decimal_mark() -> None:
     assert fmt_number(1234567.5, "de") == "1.234.567,5"
     assert fmt_number(1234567.5, "en") == "1,234,567.5"
     assert fmt_percent(11.1, "de") == "11,1\xa0%" and fmt_percent(11.1, "en") == "11.1%"
+
+
+async def test_a_401_names_the_scheme_that_would_work(client: httpx.AsyncClient) -> None:
+    # RFC 9110 §15.5.2: a 401 carries WWW-Authenticate; the API takes Entra bearer tokens.
+    for path in ("/api/me", "/api/projects/contoso/00000000-0000-4000-8000-000000000001"):
+        answer = await client.get(path, headers={"Authorization": "Bearer not-a-token"})
+        assert answer.status_code == 401, path
+        assert answer.headers["www-authenticate"] == 'Bearer realm="Opportunity Cockpit"'
+        assert answer.json()["code"] in ("not_signed_in", "invalid_token")
