@@ -211,7 +211,7 @@ COCKPIT_USER = Role(
         Privilege("prvReadOpportunity", "Basic", "the cockpit reads the opportunity as the rep"),
         Privilege("prvWriteOpportunity", "Basic", "writes the win probability back as the rep"),
         Privilege("prvAppendToOpportunity", "Basic", "a task may be set regarding it"),
-        Privilege("prvCreateActivity", "Basic", "create follow-up tasks (coming feature)"),
+        Privilege("prvCreateActivity", "Basic", "create follow-up tasks as the rep"),
         Privilege("prvReadActivity", "Basic", "read the task just created"),
         Privilege("prvAppendActivity", "Basic", "set the task's regarding opportunity"),
         # Organization-owned: Global is the only depth (web resources load the scripts).
