@@ -374,4 +374,8 @@ def test_a_solution_given_to_the_stack_is_imported_and_shown(tmp_path: Path) -> 
     assert 'id="open-cockpit"' in form and 'id="tab-cockpit"' in form
     # The stack plays the deployment: it points the package's Cockpit URL variable at this stack's
     # app (the admin's second setup step), whatever value the package brought.
-    assert f"{app_url}/embed?" in form and COCKPIT_URL != app_url
+    # The form script gets that URL from the variable and points the tab's IFRAME at it.
+    config = json.loads(
+        form.split('id="crm-demo-config" type="application/json">')[1].split("<")[0]
+    )
+    assert config["cockpitUrl"] == app_url and COCKPIT_URL != app_url
