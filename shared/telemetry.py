@@ -57,6 +57,7 @@ __all__ = [
     "record_token_request",
     "record_writeback_outcome",
     "shutdown_telemetry",
+    "trace_http_client",
 ]
 
 METRIC_WRITEBACK_OUTCOMES = "cockpit.writeback.outcomes"
@@ -327,6 +328,21 @@ def _instrument_libraries(tracer_provider: Any) -> list[Any]:
     # azure-core >= 1.31 traces with OpenTelemetry itself once tracing is enabled.
     azure_settings.tracing_enabled = True
     return instrumentors
+
+
+def trace_http_client(client: Any) -> None:
+    """Dependencies for an ``httpx.AsyncClient`` on a transport of its own (the worker's, on
+    aiohttp): ``HTTPXClientInstrumentor.instrument()`` wraps httpx's ``AsyncHTTPTransport`` class,
+    which such a client never calls. A no-op while telemetry is off; the composition root builds
+    its client on first use, after ``create_app`` configured telemetry."""
+    if not _installed:
+        return
+    from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+
+    tracer_provider, _, meter_provider = _installed[-1].providers
+    HTTPXClientInstrumentor.instrument_client(
+        client, tracer_provider=tracer_provider, meter_provider=meter_provider
+    )
 
 
 def shutdown_telemetry() -> None:

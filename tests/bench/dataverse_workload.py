@@ -4,8 +4,12 @@
 Each client does the same job — the cockpit's read (the opportunity's columns, its account's name,
 formatted values) and its write-back (one numeric column, never an upsert) — in its own way:
 
-- ``gateway``: ``DataverseGateway`` as the composition root builds it (production retry policy and
-  pool sizes), ``get_opportunity`` and ``write_number``;
+- ``gateway``: ``DataverseGateway`` as the composition root builds it (its client from
+  ``outbound_client``, on aiohttp; production retry policy and pool sizes), ``get_opportunity``
+  and ``write_number``;
+- ``gateway-httpx``: the same on httpx's default transport (httpcore), as before the change to
+  aiohttp, so the difference shows side by side;
+- ``gateway-paced``: ``gateway`` with the learned request budget (``RetryPolicy``);
 - ``microsoft``: ``PowerPlatform-Dataverse-Client``'s ``AsyncDataverseClient`` (aiohttp),
   unmodified: ``records.retrieve`` with the same ``$select``/``$expand``/annotations and
   ``records.update``. It retries network errors only; a 429 raises ``HttpError``;
@@ -35,10 +39,11 @@ import httpx
 
 from shared.adapters.dataverse import DataverseGateway, RetryPolicy, parse_retry_after
 from shared.adapters.dataverse.gateway import BASE_SELECT, READ_PREFER, WRITE_PREFER
+from shared.composition.adapters import outbound_client
 from shared.domain.crm import CrmCaller
 from shared.domain.orgs import CrmOrg
 
-CLIENTS = ("gateway", "gateway-paced", "microsoft", "plain")
+CLIENTS = ("gateway", "gateway-httpx", "gateway-paced", "microsoft", "plain")
 FIELD = "closeprobability"
 EXPAND = "parentaccountid($select=name)"
 ANNOTATIONS = READ_PREFER.split("=", 1)[1].strip('"')
@@ -46,8 +51,10 @@ ANNOTATIONS = READ_PREFER.split("=", 1)[1].strip('"')
 POLICY = RetryPolicy(
     max_attempts=5, retry_after_cap=30.0, deadline_seconds=60.0, per_user_concurrency=8
 )
-TIMEOUT = httpx.Timeout(15.0, connect=5.0)
-LIMITS = httpx.Limits(max_connections=32, max_keepalive_connections=16)
+TIMEOUT_SECONDS = 15.0  # dataverse_timeout_seconds
+POOL_SIZE = 16  # http_pool_size
+TIMEOUT = httpx.Timeout(TIMEOUT_SECONDS, connect=5.0)
+LIMITS = httpx.Limits(max_connections=2 * POOL_SIZE, max_keepalive_connections=POOL_SIZE)
 WARM_UP = 8
 
 Op = Callable[[str, int], Awaitable[None]]
@@ -85,8 +92,11 @@ async def _gateway(job: Job) -> AsyncIterator[Ops]:
         return job.token
 
     caller = CrmCaller(key=job.user_key, token=token)
-    async with httpx.AsyncClient(
-        verify=_tls(job), timeout=TIMEOUT, limits=LIMITS, trust_env=False
+    transport = None  # the composition root's own: aiohttp
+    if job.client == "gateway-httpx":
+        transport = httpx.AsyncHTTPTransport(verify=_tls(job), limits=LIMITS, trust_env=False)
+    async with outbound_client(
+        verify=_tls(job), timeout_seconds=TIMEOUT_SECONDS, pool_size=POOL_SIZE, transport=transport
     ) as http:
         # The limits' window as the simulator runs it (documented 300 s, scaled in the bench).
         window = float(job.limits.get("window_seconds", 300.0))
@@ -202,6 +212,7 @@ async def _plain(job: Job) -> AsyncIterator[Ops]:
 
 FACTORIES = {
     "gateway": _gateway,
+    "gateway-httpx": _gateway,
     "gateway-paced": _gateway,
     "microsoft": _microsoft,
     "plain": _plain,

@@ -11,9 +11,11 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import httpx
 import pytest
 import requests
 
+from shared.adapters.aiohttp_transport import AiohttpOutboundTransport
 from shared.adapters.entra.msal_adapter import BoundedSession, MsalIdentityProvider
 from shared.bootstrap import build_container
 from tests.support.settings import explicit_settings
@@ -110,8 +112,9 @@ def test_the_container_sizes_both_clients_from_settings() -> None:
     assert isinstance(session, BoundedSession)
     assert session.bounds == (3.05, 4.0)
     assert session.get_adapter("https://login.microsoftonline.com")._pool_maxsize == 24  # type: ignore[attr-defined]
-    pool = container.http._transport._pool  # type: ignore[attr-defined]
-    assert (pool._max_connections, pool._max_keepalive_connections) == (48, 24)
+    transport = container.http._transport
+    assert isinstance(transport, AiohttpOutboundTransport)
+    assert transport.limits == httpx.Limits(max_connections=48, max_keepalive_connections=24)
 
 
 def test_pool_size_is_validated() -> None:

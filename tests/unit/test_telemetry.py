@@ -32,6 +32,7 @@ from opentelemetry.trace import SpanKind
 
 from functions.app import create_app
 from functions.cookies import SESSION_COOKIE
+from shared.adapters.aiohttp_transport import AiohttpOutboundTransport
 from shared.adapters.entra.msal_adapter import BoundedSession
 from shared.bootstrap import Container, build_container
 from shared.domain.identity import Session, hash_secret, new_csrf_token, new_session_id
@@ -252,7 +253,9 @@ def upstream() -> Iterator[str]:
 async def test_dataverse_and_entra_calls_are_dependencies_without_their_secrets(
     world: World, exported: Exported, upstream: str
 ) -> None:
-    # The app's own httpx client (Dataverse, Entra keys) and MSAL's session class.
+    # The app's own httpx client (Dataverse, Entra keys) and MSAL's session class. The client runs
+    # on aiohttp, which the global httpx instrumentation does not wrap: the container traces it.
+    assert isinstance(world.container.http._transport, AiohttpOutboundTransport)
     dataverse_url = f"{upstream}/api/data/v9.2/opportunities(1)?$select=name"
     await world.container.http.get(dataverse_url, headers={"Authorization": f"Bearer {JWT}"})
     token_url = f"{upstream}/{TENANT}/oauth2/v2.0/token"

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from shared.adapters.dataverse import DataverseGateway, RetryPolicy
+from shared.composition.adapters import outbound_client
 from shared.domain.crm import CrmCaller
 from shared.domain.orgs import CrmOrg
 from tests.integration.dataverse_sim.support import TENANT, USERS, SimClient, SimPair, running_pair
@@ -44,13 +45,9 @@ def org(gateway_pair: SimPair) -> CrmOrg:
 
 @pytest.fixture
 async def http_client(tls_context: ssl.SSLContext) -> AsyncIterator[httpx.AsyncClient]:
-    """What the composition root builds: one client, explicit timeouts, the CA to trust."""
-    async with httpx.AsyncClient(
-        verify=tls_context,
-        trust_env=False,
-        timeout=httpx.Timeout(10.0, connect=5.0),
-        limits=httpx.Limits(max_connections=100, max_keepalive_connections=50),
-    ) as client:
+    """What the composition root builds (its aiohttp transport): one client, explicit timeouts,
+    the CA to trust."""
+    async with outbound_client(verify=tls_context, timeout_seconds=10.0, pool_size=50) as client:
         yield client
 
 
