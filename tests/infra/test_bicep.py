@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import pytest
+import yaml
 
 from shared.adapters.tables.client import TABLES
 from shared.settings import CrmOrgSetting, Settings, load_settings
@@ -33,7 +34,6 @@ from tests.infra.bicep_model import (
     module_file,
     strings,
 )
-from tests.infra.yaml_subset import load_yaml
 
 ROLE_IDS = {
     "b7e6dc6d-f1e8-4753-8033-0f276bb0955b": "Storage Blob Data Owner",
@@ -204,7 +204,7 @@ def test_every_taggable_resource_carries_the_environment_tags() -> None:
 
 
 def test_function_app_is_tagged_with_the_azure_yaml_service() -> None:
-    azure_yaml = load_yaml((REPO_ROOT / "azure.yaml").read_text())
+    azure_yaml = yaml.safe_load((REPO_ROOT / "azure.yaml").read_text())
     services = azure_yaml["services"]
     assert list(services) == ["api"]
     assert services["api"] == {"project": ".", "language": "python", "host": "function"}
