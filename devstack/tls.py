@@ -54,18 +54,23 @@ class ClientCertificate:
     certificate: Path
 
 
-def make_client_certificate(directory: Path, *, name: str = "cockpit") -> ClientCertificate:
-    """A fresh self-signed RSA certificate for certificate credentials (certificate-credentials:
-    Entra only needs the public certificate; any issuer, self-signed included, is accepted)."""
-    directory.mkdir(parents=True, exist_ok=True)
+def new_client_certificate(*, name: str = "cockpit") -> tuple[str, str]:
+    """(private key PEM, certificate PEM) of a fresh RSA certificate for certificate credentials
+    (certificate-credentials: Entra only needs the public certificate; any issuer is accepted)."""
     # RSA: Entra's certificate credentials are RSA keys (RS256/PS256 assertions).
     ca = trustme.CA(organization_name=f"{name} client credential", key_type=trustme.KeyType.RSA)
     leaf = ca.issue_cert(f"{name}.client.invalid", key_type=trustme.KeyType.RSA)
+    return leaf.private_key_pem.bytes().decode(), leaf.cert_chain_pems[0].bytes().decode()
+
+
+def make_client_certificate(directory: Path, *, name: str = "cockpit") -> ClientCertificate:
+    """:func:`new_client_certificate` as the files the app and the simulator are given."""
+    directory.mkdir(parents=True, exist_ok=True)
+    key_pem, cert_pem = new_client_certificate(name=name)
     files = ClientCertificate(
         key_and_certificate=directory / f"{name}-client.pem",
         certificate=directory / f"{name}-client-cert.pem",
     )
-    cert_pem = leaf.cert_chain_pems[0].bytes()
-    files.key_and_certificate.write_bytes(leaf.private_key_pem.bytes() + cert_pem)
-    files.certificate.write_bytes(cert_pem)
+    files.key_and_certificate.write_text(key_pem + cert_pem)
+    files.certificate.write_text(cert_pem)
     return files

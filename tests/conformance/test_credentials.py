@@ -10,8 +10,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 import pytest
 from azure.identity import (
     CertificateCredential,
@@ -19,13 +17,10 @@ from azure.identity import (
     ManagedIdentityCredential,
     OnBehalfOfCredential,
 )
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 from PowerPlatform.Dataverse.client import DataverseClient
 from PowerPlatform.Dataverse.core.errors import HttpError
 
+from devstack.tls import new_client_certificate
 from tests.integration.dataverse_sim.support import (
     ANNAS_OPEN,
     BENS_OPEN,
@@ -41,26 +36,6 @@ from tests.integration.dataverse_sim.support import (
 EXCHANGE = "api://AzureADTokenExchange"
 
 
-def _key_and_certificate() -> tuple[str, str]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "conformance")])
-    now = datetime.now(UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(minutes=5))
-        .not_valid_after(now + timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    key_pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-    return key_pem, cert.public_bytes(serialization.Encoding.PEM).decode()
-
-
 def _open_names() -> list[str]:
     return sorted(o["name"] for o in SEED_OPPORTUNITIES if o["statecode"] == 0)
 
@@ -71,7 +46,7 @@ def _list_open(client: DataverseClient) -> list[str]:
 
 
 async def test_certificate_credential(sim: SimClient) -> None:
-    key_pem, cert_pem = _key_and_certificate()
+    key_pem, cert_pem = new_client_certificate()
     uploaded = await sim.http.post(
         f"{sim.pair.entra_url}/_sim/apps/{COCKPIT['client_id']}/certificates",
         json={"pem": cert_pem},

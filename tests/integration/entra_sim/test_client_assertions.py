@@ -8,17 +8,16 @@ from __future__ import annotations
 import hashlib
 import warnings
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import httpx
 import msal
 import pytest
 from azure.identity import CertificateCredential, ClientAssertionCredential
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives import serialization
 
+from devstack.tls import new_client_certificate
 from shared.adapters.entra.credentials import msal_client_credential
 from tests.integration.entra_sim.conftest import IDENTITY_HEADER
 from tests.integration.entra_sim.helpers import (
@@ -34,32 +33,9 @@ MI = SEED["managed_identities"][0]
 EXCHANGE = "api://AzureADTokenExchange"
 
 
-def _certificate() -> tuple[str, str]:
-    """(private key PEM, certificate PEM) of a fresh self-signed certificate."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "cockpit test certificate")])
-    now = datetime.now(UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(minutes=5))
-        .not_valid_after(now + timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    key_pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-    return key_pem, cert.public_bytes(serialization.Encoding.PEM).decode()
-
-
 @pytest.fixture(scope="module")
 def certificate() -> tuple[str, str]:
-    return _certificate()
+    return new_client_certificate()
 
 
 def _upload(sim: EntraSim, cert_pem: str) -> dict[str, str]:
@@ -123,7 +99,7 @@ def test_azure_identity_certificate_credential(sim: EntraSim, certificate: tuple
 
 
 def test_an_unregistered_certificate_is_refused(sim: EntraSim) -> None:
-    key_pem, cert_pem = _certificate()  # never uploaded
+    key_pem, cert_pem = new_client_certificate()  # never uploaded
     app = _cca(sim, {"private_key": key_pem, "public_certificate": cert_pem})
     result = app.acquire_token_for_client(scopes=[f"{sim.org_url}/.default"])
     assert result["error"] == "invalid_client" and result["error_codes"] == [700027]
