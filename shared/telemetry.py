@@ -8,8 +8,9 @@ the exporters and the instrumentations are imported when it is switched on, neve
 - **Requests**: FastAPI's own server spans (fastapi 0.165 creates them once a tracer provider is
   set). :class:`TelemetryMiddleware` adds the dimensions below to each one; services add theirs
   with :func:`annotate_request`.
-- **Dependencies**: Dataverse and Entra key fetches (httpx), Entra token calls (MSAL's requests
-  session), Azure Tables (azure-core's native OpenTelemetry tracing).
+- **Dependencies**: Dataverse, Entra key fetches and probes (the worker's aiohttp session,
+  :func:`outbound_trace_configs`), Entra token calls (MSAL's requests session), Azure Tables
+  (azure-core's native OpenTelemetry tracing).
 - **Logs**: every record of the root logger, with the request's dimensions and the ``fields`` a
   log call passes (as ``cockpit.<name>``); exceptions with their stack trace.
 - **Metrics** the alerts in infra/app/alerts.bicep read: :func:`record_writeback_outcome`,
@@ -56,8 +57,8 @@ __all__ = [
     "record_outbox_backlog",
     "record_token_request",
     "record_writeback_outcome",
+    "outbound_trace_configs",
     "shutdown_telemetry",
-    "trace_http_client",
 ]
 
 METRIC_WRITEBACK_OUTCOMES = "cockpit.writeback.outcomes"
@@ -330,19 +331,45 @@ def _instrument_libraries(tracer_provider: Any) -> list[Any]:
     return instrumentors
 
 
-def trace_http_client(client: Any) -> None:
-    """Dependencies for an ``httpx.AsyncClient`` on a transport of its own (the worker's, on
-    aiohttp): ``HTTPXClientInstrumentor.instrument()`` wraps httpx's ``AsyncHTTPTransport`` class,
-    which such a client never calls. A no-op while telemetry is off; the composition root builds
-    its client on first use, after ``create_app`` configured telemetry."""
+def outbound_trace_configs() -> list[Any]:
+    """Dependencies for the worker's outbound HTTP (Dataverse, Entra keys, readiness probes),
+    traced at its wire: one ``aiohttp.TraceConfig`` for the session that both the httpx client and
+    the Dataverse gateway's wire send over (shared/adapters/aiohttp_transport.py) — httpx's
+    instrumentation would see only the former. The spans carry what httpx's instrumentation writes
+    (``http.method``, ``http.url``, ``http.status_code``; scrubbed at the exporter like every span)
+    and the trace context goes out in ``traceparent``. Empty while telemetry is off; the
+    composition root builds its session on first use, after ``create_app`` configured telemetry."""
     if not _installed:
-        return
-    from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+        return []
+    import aiohttp
+    from opentelemetry import propagate, trace
+    from opentelemetry.trace import SpanKind, Status, StatusCode
 
-    tracer_provider, _, meter_provider = _installed[-1].providers
-    HTTPXClientInstrumentor.instrument_client(
-        client, tracer_provider=tracer_provider, meter_provider=meter_provider
-    )
+    tracer = _installed[-1].providers[0].get_tracer("opportunity-cockpit.outbound")
+
+    async def started(_: Any, context: Any, params: Any) -> None:
+        attributes = {"http.method": params.method, "http.url": str(params.url)}
+        span = tracer.start_span(params.method, kind=SpanKind.CLIENT, attributes=attributes)
+        context.span = span
+        propagate.inject(params.headers, context=trace.set_span_in_context(span))
+
+    async def answered(_: Any, context: Any, params: Any) -> None:
+        status = params.response.status
+        context.span.set_attribute("http.status_code", status)
+        if status >= 400:
+            context.span.set_status(Status(StatusCode.ERROR))
+        context.span.end()
+
+    async def failed(_: Any, context: Any, params: Any) -> None:
+        context.span.record_exception(params.exception)
+        context.span.set_status(Status(StatusCode.ERROR, type(params.exception).__name__))
+        context.span.end()
+
+    config = aiohttp.TraceConfig()
+    config.on_request_start.append(started)
+    config.on_request_end.append(answered)
+    config.on_request_exception.append(failed)
+    return [config]
 
 
 def shutdown_telemetry() -> None:

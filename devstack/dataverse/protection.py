@@ -55,6 +55,9 @@ class ProtectionSettings(BaseModel):
 class _UserState:
     # (start, execution ms) of admitted requests in the window; ms is None while in flight.
     requests: deque[list[Any]] = field(default_factory=deque)
+    # The sum of the finished requests' ms in ``requests``, kept as they finish and leave, so a
+    # request costs the same whether the window holds ten entries or the documented 6,000.
+    used_ms: float = 0.0
     in_flight: int = 0
     blocked_until: float = 0.0
     blocked_code: str = THROTTLE_REQUESTS
@@ -102,7 +105,9 @@ class ServiceProtection:
         while (
             state.requests and state.requests[0][0] <= horizon and state.requests[0][1] is not None
         ):
-            state.requests.popleft()
+            state.used_ms -= state.requests.popleft()[1]
+        if not state.requests:
+            state.used_ms = 0.0  # no float drift left behind
 
     def admit(self, user: str, now: float) -> Ticket | DataverseError:
         """Count the request in, or the 429 it gets."""
@@ -135,7 +140,7 @@ class ServiceProtection:
         if len(state.requests) >= settings.max_requests:
             oldest = state.requests[len(state.requests) - settings.max_requests][0]
             return THROTTLE_REQUESTS, oldest + window
-        total = sum(ms for _, ms in state.requests if ms is not None)
+        total = state.used_ms
         if total >= settings.max_execution_ms:
             # Throttled until enough of the oldest requests leave the window.
             remaining = total
@@ -159,8 +164,9 @@ class ServiceProtection:
         ticket.entry[1] = max(0.0, (now - ticket.entry[0]) * 1000)
         if not self.settings.enabled:
             return {}
+        state.used_ms += ticket.entry[1]
         self._prune(state, now)
-        used_ms = sum(ms for _, ms in state.requests if ms is not None)
+        used_ms = state.used_ms
         return {
             "x-ms-ratelimit-burst-remaining-xrm-requests": str(
                 max(0, self.settings.max_requests - len(state.requests))
@@ -174,9 +180,7 @@ class ServiceProtection:
             self._prune(state, now)
             out[user] = {
                 "requests_in_window": len(state.requests),
-                "execution_ms_in_window": round(
-                    sum(ms for _, ms in state.requests if ms is not None), 3
-                ),
+                "execution_ms_in_window": round(state.used_ms, 3),
                 "in_flight": state.in_flight,
                 "throttled": state.throttled,
                 "blocked_for_seconds": round(max(0.0, state.blocked_until - now), 3),

@@ -19,12 +19,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, unquote
 
 from devstack.dataverse import errors, records
-from devstack.dataverse.filters import FilterExpr, parse_filter
+from devstack.dataverse.filters import BoolOp, Comparison, FilterExpr, parse_filter
 from devstack.dataverse.model import EntityDef
 from devstack.dataverse.odata import (
     ExpandItem,
@@ -109,6 +110,33 @@ class QuerySpec:
     counted: bool
 
 
+def _candidates(
+    rows: dict[str, dict[str, Any]], entity: EntityDef, expr: FilterExpr | None
+) -> Iterable[dict[str, Any]]:
+    """The rows a filter can match: when it requires the primary key to equal a GUID (alone or
+    and-ed with more), only that row — a seek, as the table's clustered primary key gives SQL
+    Server — else every row. ``select_rows`` still applies the whole filter and the caller's read
+    depth, so the result is the same either way; only the cost of a lookup by id changes."""
+    key = _primary_key_equals(expr, entity.primary_id)
+    if key is not None:
+        row = rows.get(key)
+        if row is not None and str(row.get(entity.primary_id, "")).lower() == key:
+            return (row,)
+    return rows.values()
+
+
+def _primary_key_equals(expr: FilterExpr | None, primary_id: str) -> str | None:
+    if isinstance(expr, Comparison):
+        if expr.path == (primary_id,) and expr.op == "eq" and isinstance(expr.value, str):
+            return expr.value.lower()
+        return None
+    if isinstance(expr, BoolOp) and expr.op == "and":
+        return _primary_key_equals(expr.left, primary_id) or _primary_key_equals(
+            expr.right, primary_id
+        )
+    return None
+
+
 class QueryMixin(ApiBase):
     def query(self, ctx: Ctx, entity: EntityDef, request: ApiRequest) -> ApiResponse:
         raw_sql = request.option("sql")
@@ -137,7 +165,7 @@ class QueryMixin(ApiBase):
         matching = records.select_rows(
             ctx,
             entity,
-            self.state.rows[entity.logical_name].values(),
+            _candidates(self.state.rows[entity.logical_name], entity, spec.filter),
             expr=spec.filter,
             orderby=spec.orderby,
         )

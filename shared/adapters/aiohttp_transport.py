@@ -1,6 +1,7 @@
-"""The worker's outbound HTTP transport: httpx's API on aiohttp's wire (``httpx-aiohttp``,
-https://github.com/karpetrosyan/httpx-aiohttp), chosen by the composition root for speed
-(``shared/composition/adapters.py`` has the figures).
+"""The worker's outbound HTTP: httpx's API on aiohttp's wire (``httpx-aiohttp``,
+https://github.com/karpetrosyan/httpx-aiohttp), and the Dataverse gateway's ``AiohttpWire`` straight
+on the same aiohttp session; chosen by the composition root for speed
+(``shared/composition/adapters.py`` and docs/dataverse-client-bench.md have the figures).
 
 The package's ``AiohttpTransport`` is used as it is, with two things around it:
 
@@ -18,6 +19,10 @@ The package's ``AiohttpTransport`` is used as it is, with two things around it:
   closed without a (complete) answer or answered garbage ``httpx.RemoteProtocolError``, and any
   other aiohttp client error ``httpx.TransportError`` — while sending and while reading the body.
 
+Telemetry: the session carries the ``aiohttp.TraceConfig`` the composition root hands over
+(``shared/telemetry.py``, ``outbound_trace_configs``), so every request over it — through httpx's
+API or the wire — is one dependency span.
+
 Timeouts come from each request's ``httpx.Timeout``: connect → aiohttp ``sock_connect`` (TCP
 and TLS handshake), read → ``sock_read`` (between bytes, headers included), pool → ``connect``
 (waiting for a pooled connection plus connecting). aiohttp has no write timeout; the Dataverse
@@ -29,16 +34,20 @@ from __future__ import annotations
 
 import contextlib
 import ssl
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 
 import aiohttp
 import httpx
 from httpx_aiohttp import AiohttpTransport
 
-__all__ = ["AiohttpOutboundTransport"]
+from shared.adapters.wire import Exchange
+
+__all__ = ["AiohttpOutboundTransport", "AiohttpWire"]
 
 # Most specific first: the first match names the failure.
 _MAPPED: tuple[tuple[type[BaseException], type[httpx.TransportError]], ...] = (
+    (aiohttp.SocketTimeoutError, httpx.ReadTimeout),  # sock_read
+    (aiohttp.ConnectionTimeoutError, httpx.ConnectTimeout),  # sock_connect, connect
     (TimeoutError, httpx.TimeoutException),  # aiohttp's ServerTimeoutError subclasses it
     (aiohttp.ClientConnectorError, httpx.ConnectError),
     (aiohttp.ServerDisconnectedError, httpx.RemoteProtocolError),
@@ -49,7 +58,7 @@ _MAPPED: tuple[tuple[type[BaseException], type[httpx.TransportError]], ...] = (
 )
 
 
-def _as_httpx_error(exc: BaseException, request: httpx.Request) -> BaseException:
+def _as_httpx_error(exc: BaseException, request: httpx.Request | None) -> BaseException:
     """The httpx exception for what ``exc`` (raised by aiohttp or by httpx-aiohttp's own mapping,
     which keeps aiohttp's as ``__cause__``) says happened; ``exc`` itself when nothing fits."""
     origin = _origin(exc)
@@ -70,7 +79,7 @@ def _origin(exc: BaseException) -> BaseException:
 
 
 @contextlib.contextmanager
-def _httpx_errors(request: httpx.Request) -> Iterator[None]:
+def _httpx_errors(request: httpx.Request | None) -> Iterator[None]:
     try:
         yield
     except (httpx.TransportError, aiohttp.ClientError, TimeoutError) as exc:
@@ -102,7 +111,14 @@ class AiohttpOutboundTransport(AiohttpTransport):
     The session is created on the first request (inside the running event loop) and closed by
     ``aclose`` (``httpx.AsyncClient.aclose``)."""
 
-    def __init__(self, *, verify: ssl.SSLContext | bool, limits: httpx.Limits) -> None:
+    def __init__(
+        self,
+        *,
+        verify: ssl.SSLContext | bool,
+        limits: httpx.Limits,
+        trace_configs: Sequence[aiohttp.TraceConfig] = (),
+    ) -> None:
+        self._trace_configs = list(trace_configs)
         super().__init__(verify=verify, trust_env=False, limits=limits, client=self._new_session)
 
     def _new_session(self) -> aiohttp.ClientSession:
@@ -112,8 +128,18 @@ class AiohttpOutboundTransport(AiohttpTransport):
             ssl=self.ssl_context,
         )
         return aiohttp.ClientSession(
-            connector=connector, cookie_jar=aiohttp.DummyCookieJar(), trust_env=False
+            connector=connector,
+            cookie_jar=aiohttp.DummyCookieJar(),
+            trust_env=False,
+            trace_configs=self._trace_configs or None,
         )
+
+    def open_session(self) -> aiohttp.ClientSession:
+        """The session, created on first use (inside the running event loop) — as the package's
+        ``handle_async_request`` does, so httpx's API and the wire share one pool."""
+        if not isinstance(self.client, aiohttp.ClientSession):
+            self.client = self.get_client()
+        return self.client
 
     @property
     def session(self) -> aiohttp.ClientSession | None:
@@ -126,3 +152,44 @@ class AiohttpOutboundTransport(AiohttpTransport):
         assert isinstance(response.stream, httpx.AsyncByteStream)  # the package's own stream
         response.stream = _Body(response.stream, request)
         return response
+
+
+class AiohttpWire:
+    """``shared.adapters.wire.Wire`` straight on an ``AiohttpOutboundTransport``'s session: no
+    httpx request or response models in between, the same pool, TLS, cookie policy, telemetry
+    and error mapping as the httpx client on that transport. Redirects are not followed; the
+    answer is decompressed as aiohttp does (it offers gzip and deflate)."""
+
+    def __init__(self, transport: AiohttpOutboundTransport, *, timeout: httpx.Timeout) -> None:
+        self._transport = transport
+        self._timeout = timeout
+
+    @property
+    def timeout(self) -> httpx.Timeout:
+        return self._timeout
+
+    async def exchange(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str],
+        content: bytes | None,
+        timeout: httpx.Timeout,
+    ) -> Exchange:
+        session = self._transport.open_session()
+        with _httpx_errors(None):
+            async with session.request(
+                method,
+                url,
+                headers=headers,
+                data=content,
+                allow_redirects=False,
+                # The same mapping as the httpx path (connect → sock_connect, read → sock_read,
+                # pool → connect); see the module's docstring.
+                timeout=aiohttp.ClientTimeout(
+                    sock_connect=timeout.connect, sock_read=timeout.read, connect=timeout.pool
+                ),
+            ) as response:
+                body = await response.read()
+        return Exchange(response.status, response.headers, body)

@@ -4,6 +4,7 @@ HTTP, Entra ID, the Dataverse gateways and every store — each built on first u
 from __future__ import annotations
 
 import ssl
+from dataclasses import dataclass
 from functools import cached_property
 from http.cookiejar import CookieJar
 from typing import TYPE_CHECKING, Any
@@ -28,6 +29,7 @@ from shared.adapters.tables.outbox import TableOutboxStore
 from shared.adapters.tables.projects import TableProjectStore
 from shared.adapters.tables.solutions import TableSolutionStore
 from shared.adapters.tables.writeback_log import TableWritebackLogStore
+from shared.adapters.wire import HttpxWire, Wire
 from shared.ports import (
     AdminStateStore,
     BearerTokenVerifier,
@@ -109,20 +111,25 @@ class AdapterParts:
         return TableTokenCacheStore(self.tables, self.secret_box)
 
     @cached_property
-    def http(self) -> httpx.AsyncClient:
-        """One pooled client per worker for Entra key fetches, readiness probes and Dataverse.
-        Tests inject a transport; in dev the simulators' CA is trusted explicitly."""
+    def outbound(self) -> OutboundHttp:
+        """One pool per worker for Dataverse, Entra key fetches and readiness probes. Tests
+        inject a transport; in dev the simulators' CA is trusted explicitly."""
         verify: ssl.SSLContext | bool = True
         if self.settings.entra_ca_bundle is not None:
             verify = ssl.create_default_context(cafile=str(self.settings.entra_ca_bundle))
-        client = outbound_client(
+        outbound = outbound_http(
             verify=verify,
             timeout_seconds=self.settings.dataverse_timeout_seconds,
             pool_size=self.settings.http_pool_size,
             transport=self._transport,
         )
-        self._closers.append(client.aclose)
-        return client
+        self._closers.append(outbound.aclose)
+        return outbound
+
+    @cached_property
+    def http(self) -> httpx.AsyncClient:
+        """httpx's API on the worker's pool (key fetches, probes)."""
+        return self.outbound.client
 
     @cached_property
     def identity(self) -> IdentityProvider:
@@ -152,7 +159,7 @@ class AdapterParts:
 
         s = self.settings
         return DataverseAdminGateway(
-            client=self.http,
+            wire=self.outbound.wire,
             policy=RetryPolicy(
                 max_attempts=s.dataverse_max_attempts,
                 retry_after_cap=s.dataverse_retry_after_cap_seconds,
@@ -227,24 +234,44 @@ class AdapterParts:
         )
 
 
-def outbound_client(
+@dataclass(frozen=True)
+class OutboundHttp:
+    """The worker's outbound HTTP: one pool, two ways in. ``client`` is httpx's API (Entra key
+    fetches, readiness probes); ``wire`` is what the Dataverse gateway sends over
+    (``shared/adapters/wire.py``)."""
+
+    client: httpx.AsyncClient
+    wire: Wire
+
+    async def aclose(self) -> None:
+        await self.client.aclose()  # closes the transport, and with it the wire's session
+
+    async def __aenter__(self) -> OutboundHttp:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+
+def outbound_http(
     *,
     verify: ssl.SSLContext | bool,
     timeout_seconds: float,
     pool_size: int,
     transport: httpx.AsyncBaseTransport | None = None,
-) -> httpx.AsyncClient:
-    """The worker's httpx client (``http`` above; the bench builds the gateway's with it too).
+) -> OutboundHttp:
+    """The worker's outbound HTTP (``http`` and the gateway's wire above; the bench builds the
+    gateway's the same way).
 
-    Without an injected transport the wire is aiohttp's, through ``httpx-aiohttp``
-    (https://github.com/karpetrosyan/httpx-aiohttp; ``shared/adapters/aiohttp_transport.py``): the
-    gateway, the key fetches, the probes and their tests keep httpx's API, while httpx's own stack
-    (httpcore, anyio, h11) took about 80 % of the gateway's client time. Measured against the
-    Dataverse simulator, 500 reads + 500 write-backs (``make bench`` section 4,
-    docs/dataverse-client-bench.md), the gateway's time as a multiple of Microsoft's aiohttp-based
-    client's, 1 / 16 operations at once: 1.77x / 2.32x on httpx's default transport without
-    sniffio; 1.58x / 1.28x with it; 1.34x / 1.05x on this transport (client CPU per operation
-    0.40 ms against 0.59 ms on httpx's transport)."""
+    Without an injected transport the pool is aiohttp's: httpx's API rides on it through
+    ``httpx-aiohttp`` (https://github.com/karpetrosyan/httpx-aiohttp), and the Dataverse gateway
+    sends straight on its session (``AiohttpWire``, ``shared/adapters/aiohttp_transport.py``).
+    Measured against the Dataverse simulator, 500 reads + 500 write-backs (``make bench``
+    section 4, docs/dataverse-client-bench.md), the gateway's time as a multiple of Microsoft's
+    aiohttp-based client's, 1 / 16 operations at once: 1.77x / 2.32x on httpx's default transport
+    without sniffio; 1.58x / 1.28x with it; 1.34x / 1.05x through httpx's API on aiohttp; about
+    1.1x / 1.0x on the wire. With an injected transport (tests) everything, the gateway included,
+    goes through the httpx client on it."""
     limits = httpx.Limits(
         # Sized to the requests one instance serves at once (COCKPIT_HTTP_POOL_SIZE): each holds
         # at most one Dataverse call at a time; twice that leaves room for the timers and key
@@ -252,27 +279,28 @@ def outbound_client(
         max_connections=2 * pool_size,
         max_keepalive_connections=pool_size,
     )
-    built = transport is None
+    timeout = httpx.Timeout(timeout_seconds, connect=5.0)
+    wire: Wire | None = None
     if transport is None:
-        from shared.adapters.aiohttp_transport import AiohttpOutboundTransport
+        from shared.adapters.aiohttp_transport import AiohttpOutboundTransport, AiohttpWire
+        from shared.telemetry import outbound_trace_configs
 
-        transport = AiohttpOutboundTransport(verify=verify, limits=limits)
+        aiohttp_transport = AiohttpOutboundTransport(
+            verify=verify, limits=limits, trace_configs=outbound_trace_configs()
+        )
+        wire = AiohttpWire(aiohttp_transport, timeout=timeout)
+        transport = aiohttp_transport
     client = httpx.AsyncClient(
         transport=transport,
         verify=verify,
-        timeout=httpx.Timeout(timeout_seconds, connect=5.0),
+        timeout=timeout,
         limits=limits,
         # Never pick up proxies or CA bundles from the environment: configuration is explicit.
         trust_env=False,
         follow_redirects=False,
         cookies=_NoCookies(),
     )
-    if built:
-        from shared.telemetry import trace_http_client
-
-        # OpenTelemetry's global httpx instrumentation wraps httpx's own transport class only.
-        trace_http_client(client)
-    return client
+    return OutboundHttp(client=client, wire=wire or HttpxWire(client))
 
 
 class _NoCookies(CookieJar):

@@ -1,7 +1,7 @@
 """`make bench` section 4: three Dataverse clients side by side against the Dataverse simulator.
 
 The clients (tests/bench/dataverse_workload.py): our gateway as the composition root builds it
-(aiohttp underneath), the same on httpx's default transport, Microsoft's async client
+(straight on aiohttp), the same through httpx on its default transport, Microsoft's async client
 (``PowerPlatform-Dataverse-Client`` 1.1.0, aiohttp) and a plain per-request retry (httpx). Each does
 500 cockpit reads and 500 write-backs as one user, at 1 and at 16 operations at once, in a fresh
 process, one after the other within each round.
@@ -84,7 +84,7 @@ class World:
 
 WORLDS = (
     World(
-        "documented limits (never reached by this load)", DOCUMENTED, rounds=3, budget_seconds=60
+        "documented limits (never reached by this load)", DOCUMENTED, rounds=5, budget_seconds=60
     ),
     World(
         "sustained over-limit (window 5 s: 250 requests, 20 s execution, 52 concurrent)",

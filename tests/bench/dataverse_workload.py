@@ -4,11 +4,11 @@
 Each client does the same job — the cockpit's read (the opportunity's columns, its account's name,
 formatted values) and its write-back (one numeric column, never an upsert) — in its own way:
 
-- ``gateway``: ``DataverseGateway`` as the composition root builds it (its client from
-  ``outbound_client``, on aiohttp; production retry policy and pool sizes), ``get_opportunity``
-  and ``write_number``;
-- ``gateway-httpx``: the same on httpx's default transport (httpcore), as before the change to
-  aiohttp, so the difference shows side by side;
+- ``gateway``: ``DataverseGateway`` as the composition root builds it (its wire from
+  ``outbound_http``, straight on aiohttp; production retry policy and pool sizes),
+  ``get_opportunity`` and ``write_number``;
+- ``gateway-httpx``: the same through an httpx client on httpx's default transport (httpcore),
+  the production path until aiohttp, so the difference shows side by side;
 - ``gateway-paced``: ``gateway`` with the learned request budget (``RetryPolicy``);
 - ``microsoft``: ``PowerPlatform-Dataverse-Client``'s ``AsyncDataverseClient`` (aiohttp),
   unmodified: ``records.retrieve`` with the same ``$select``/``$expand``/annotations and
@@ -39,7 +39,7 @@ import httpx
 
 from shared.adapters.dataverse import DataverseGateway, RetryPolicy, parse_retry_after
 from shared.adapters.dataverse.gateway import BASE_SELECT, READ_PREFER, WRITE_PREFER
-from shared.composition.adapters import outbound_client
+from shared.composition.adapters import outbound_http
 from shared.domain.crm import CrmCaller
 from shared.domain.orgs import CrmOrg
 
@@ -92,10 +92,10 @@ async def _gateway(job: Job) -> AsyncIterator[Ops]:
         return job.token
 
     caller = CrmCaller(key=job.user_key, token=token)
-    transport = None  # the composition root's own: aiohttp
+    transport = None  # the composition root's own: the wire straight on aiohttp
     if job.client == "gateway-httpx":
         transport = httpx.AsyncHTTPTransport(verify=_tls(job), limits=LIMITS, trust_env=False)
-    async with outbound_client(
+    async with outbound_http(
         verify=_tls(job), timeout_seconds=TIMEOUT_SECONDS, pool_size=POOL_SIZE, transport=transport
     ) as http:
         # The limits' window as the simulator runs it (documented 300 s, scaled in the bench).
@@ -104,7 +104,7 @@ async def _gateway(job: Job) -> AsyncIterator[Ops]:
         policy = dataclasses.replace(
             POLICY, limit_window_seconds=window, learn_request_budget=paced
         )
-        gateway = DataverseGateway(client=http, policy=policy)
+        gateway = DataverseGateway(wire=http.wire, policy=policy)
 
         async def read(oid: str, _: int) -> None:
             await gateway.get_opportunity(org=org, opportunity_id=oid, caller=caller)

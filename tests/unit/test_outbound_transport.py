@@ -1,8 +1,9 @@
-"""The worker's httpx client on aiohttp (``shared/adapters/aiohttp_transport.py``): the default
-unless a test injects a transport, per-request timeouts raised as httpx's, every network failure
-as an ``httpx.TransportError`` the Dataverse transport reports as ``crm_unreachable``, no cookie
-kept between requests, and nothing left open once the container is closed. Against real sockets
-on this machine (threads, so the servers keep going while a test awaits)."""
+"""The worker's outbound HTTP on aiohttp (``shared/adapters/aiohttp_transport.py``), both ways in
+— the httpx client and the Dataverse gateway's wire: the default unless a test injects a
+transport (then both go through it), per-request timeouts raised as httpx's, every network
+failure as an ``httpx.TransportError`` the Dataverse transport reports as ``crm_unreachable``, no
+cookie kept between requests, one pool, and nothing left open once the container is closed.
+Against real sockets on this machine (threads, so the servers keep going while a test awaits)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import struct
 import threading
 import time
 import warnings
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -20,8 +21,9 @@ import aiohttp
 import httpx
 import pytest
 
-from shared.adapters.aiohttp_transport import AiohttpOutboundTransport
+from shared.adapters.aiohttp_transport import AiohttpOutboundTransport, AiohttpWire
 from shared.adapters.dataverse import DataverseGateway, RetryPolicy
+from shared.adapters.wire import HttpxWire
 from shared.bootstrap import Container, build_container
 from shared.domain.crm import CrmCaller
 from shared.domain.errors import CrmUnavailable
@@ -99,13 +101,34 @@ def _transport(container: Container) -> AiohttpOutboundTransport:
     return transport
 
 
+async def _via_httpx(container: Container, url: str, timeout: httpx.Timeout | None = None) -> bytes:
+    response = await container.http.get(url, timeout=timeout or container.http.timeout)
+    return response.content
+
+
+async def _via_wire(container: Container, url: str, timeout: httpx.Timeout | None = None) -> bytes:
+    wire = container.outbound.wire
+    assert isinstance(wire, AiohttpWire)
+    answer = await wire.exchange(
+        "GET", url, headers={}, content=None, timeout=timeout or wire.timeout
+    )
+    return answer.body
+
+
+Get = Callable[..., Awaitable[bytes]]
+BOTH_WAYS = pytest.mark.parametrize("get", [_via_httpx, _via_wire], ids=["httpx", "wire"])
+
+
 async def test_the_worker_client_runs_on_aiohttp_unless_a_transport_is_injected() -> None:
     async with worker(http_pool_size=3) as container:
         transport = _transport(container)
         with raw_server(_answer(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")) as url:
             response = await container.http.get(url)
-        assert response.status_code == 200 and response.text == "ok"
-        session = transport.session
+            assert response.status_code == 200 and response.text == "ok"
+            session = transport.session
+            assert await _via_wire(container, url) == b"ok"
+        # One pool: the wire sends on the session the httpx client created.
+        assert transport.session is session
         assert session is not None and isinstance(session.connector, aiohttp.TCPConnector)
         assert session.connector.limit == 6  # twice COCKPIT_HTTP_POOL_SIZE
 
@@ -119,11 +142,19 @@ async def test_the_worker_client_runs_on_aiohttp_unless_a_transport_is_injected(
     container = build_container(explicit_settings(), outbound_transport=injected)
     assert container.http._transport is injected
     assert (await container.http.get("https://contoso.example/x")).status_code == 204
-    assert seen == ["https://contoso.example/x"]
+    wire = container.outbound.wire
+    assert isinstance(wire, HttpxWire)  # the gateway goes through the injected transport too
+    timeout = wire.timeout
+    assert (await wire.exchange("GET", "https://contoso.example/y", headers={}, content=None,
+                                timeout=timeout)).status == 204  # fmt: skip
+    assert seen == ["https://contoso.example/x", "https://contoso.example/y"]
     await container.aclose()
 
 
-async def test_a_hanging_server_times_out_as_httpx_and_the_gateway_says_unreachable() -> None:
+@BOTH_WAYS
+async def test_a_hanging_server_times_out_as_httpx_and_the_gateway_says_unreachable(
+    get: Get,
+) -> None:
     async def token(resource: str) -> str:
         return "never-checked"
 
@@ -131,7 +162,7 @@ async def test_a_hanging_server_times_out_as_httpx_and_the_gateway_says_unreacha
         with raw_server(silent) as url:
             started = time.monotonic()
             with pytest.raises(httpx.ReadTimeout):
-                await container.http.get(url)
+                await get(container, url)
             assert time.monotonic() - started < 2
 
             # A per-request timeout reaches aiohttp too: TLS to a peer that never answers the
@@ -139,11 +170,12 @@ async def test_a_hanging_server_times_out_as_httpx_and_the_gateway_says_unreacha
             started = time.monotonic()
             with pytest.raises(httpx.ConnectTimeout):
                 https = url.replace("http:", "https:")
-                await container.http.get(https, timeout=httpx.Timeout(0.3))
+                await get(container, https, httpx.Timeout(0.3))
             assert time.monotonic() - started < 2
 
             gateway = DataverseGateway(
-                client=container.http, policy=RetryPolicy(max_attempts=1, deadline_seconds=10)
+                wire=container.outbound.wire,
+                policy=RetryPolicy(max_attempts=1, deadline_seconds=10),
             )
             org = CrmOrg(tenant_id=CONTOSO, name="frozen", url=url)
             with pytest.raises(CrmUnavailable) as caught:
@@ -164,14 +196,15 @@ async def test_a_hanging_server_times_out_as_httpx_and_the_gateway_says_unreacha
     ],
     ids=["reset", "hung-up", "garbage", "truncated-body"],
 )
+@BOTH_WAYS
 async def test_network_failures_are_httpx_transport_errors(
-    behave: Callable[[socket.socket], None], expected: type[httpx.TransportError]
+    behave: Callable[[socket.socket], None], expected: type[httpx.TransportError], get: Get
 ) -> None:
     async with worker() as container:
         with raw_server(behave) as url, pytest.raises(expected):
-            await container.http.get(url)
+            await get(container, url)
         with pytest.raises(httpx.ConnectError):  # refused
-            await container.http.get(f"http://127.0.0.1:{_free_port()}/")
+            await get(container, f"http://127.0.0.1:{_free_port()}/")
 
 
 class _AffinityCookie(BaseHTTPRequestHandler):
@@ -189,15 +222,16 @@ class _AffinityCookie(BaseHTTPRequestHandler):
         pass
 
 
-async def test_no_cookie_is_kept_between_requests() -> None:
+@BOTH_WAYS
+async def test_no_cookie_is_kept_between_requests(get: Get) -> None:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _AffinityCookie)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
         async with worker() as container:
             url = f"http://127.0.0.1:{server.server_address[1]}/api/data/v9.2/"
-            answers = [(await container.http.get(url)).text for _ in range(3)]
-            assert answers == ["none", "none", "none"]
+            answers = [await get(container, url) for _ in range(3)]
+            assert answers == [b"none", b"none", b"none"]
             assert not container.http.cookies
             session = _transport(container).session
             assert session is not None and isinstance(session.cookie_jar, aiohttp.DummyCookieJar)

@@ -218,7 +218,10 @@ async def test_an_unhandled_exception_is_exported_with_its_stack(
 
 
 class _Upstream(BaseHTTPRequestHandler):
-    """A stand-in for Dataverse (GET) and Entra's token endpoint (POST)."""
+    """A stand-in for Dataverse (GET) and Entra's token endpoint (POST); keeps the trace context
+    each GET carried."""
+
+    traceparents: list[str | None] = []
 
     def _answer(self, payload: dict[str, Any]) -> None:
         body = json.dumps(payload).encode()
@@ -229,6 +232,7 @@ class _Upstream(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def do_GET(self) -> None:
+        self.traceparents.append(self.headers.get("traceparent"))
         self._answer({"name": NAMES[0]})
 
     def do_POST(self) -> None:
@@ -253,11 +257,23 @@ def upstream() -> Iterator[str]:
 async def test_dataverse_and_entra_calls_are_dependencies_without_their_secrets(
     world: World, exported: Exported, upstream: str
 ) -> None:
-    # The app's own httpx client (Dataverse, Entra keys) and MSAL's session class. The client runs
-    # on aiohttp, which the global httpx instrumentation does not wrap: the container traces it.
+    # The app's own httpx client (Entra keys, probes), the Dataverse gateway's wire and MSAL's
+    # session class. The first two share an aiohttp session, which the global httpx
+    # instrumentation does not see: the container traces the session.
     assert isinstance(world.container.http._transport, AiohttpOutboundTransport)
+    _Upstream.traceparents.clear()
+    keys_url = f"{upstream}/common/discovery/v2.0/keys?appid=abc"
+    await world.container.http.get(keys_url)
     dataverse_url = f"{upstream}/api/data/v9.2/opportunities(1)?$select=name"
-    await world.container.http.get(dataverse_url, headers={"Authorization": f"Bearer {JWT}"})
+    wire = world.container.outbound.wire
+    answer = await wire.exchange(
+        "GET",
+        dataverse_url,
+        headers={"Authorization": f"Bearer {JWT}"},
+        content=None,
+        timeout=wire.timeout,
+    )
+    assert answer.status == 200
     token_url = f"{upstream}/{TENANT}/oauth2/v2.0/token"
     BoundedSession(timeout_seconds=5, pool_size=2).post(
         token_url, data={"client_assertion": JWT, "code": "auth-code-value"}
@@ -268,11 +284,20 @@ async def test_dataverse_and_entra_calls_are_dependencies_without_their_secrets(
     # (http.url, http.method, http.status_code) unless OTEL_SEMCONV_STABILITY_OPT_IN says
     # otherwise; azure-core writes the stable ones. The exporter maps both.
     clients: dict[str, dict[str, Any]] = {}
+    spans = 0
     for span in exported.spans.get_finished_spans():
         attributes = dict(span.attributes or {})
         if span.kind == SpanKind.CLIENT:
-            clients[str(attributes.get("url.full") or attributes.get("http.url"))] = attributes
-    assert f"{upstream}/api/data/v9.2/opportunities(1)?$select=REDACTED" in clients
+            url = str(attributes.get("url.full") or attributes.get("http.url"))
+            spans += url.startswith(upstream)
+            clients[url] = attributes
+    assert f"{upstream}/common/discovery/v2.0/keys?appid=REDACTED" in clients
+    dataverse = clients[f"{upstream}/api/data/v9.2/opportunities(1)?$select=REDACTED"]
+    assert dataverse["http.method"] == "GET" and dataverse["http.status_code"] == 200
+    # One span per request (not one from httpx's instrumentation and one from the session), and
+    # the trace context went out with each.
+    assert spans == len([u for u in clients if u.startswith(upstream)]) == 3
+    assert len(_Upstream.traceparents) == 2 and all(_Upstream.traceparents)
     token = clients[token_url]
     assert (token.get("http.request.method") or token.get("http.method")) == "POST"
     assert (token.get("http.response.status_code") or token.get("http.status_code")) == 200

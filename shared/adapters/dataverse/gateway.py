@@ -37,8 +37,6 @@ import time
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 
-import httpx
-
 from shared.adapters.dataverse.mapping import (
     FORMATTED,
     GLOBAL_METADATA_VERSION,
@@ -58,6 +56,7 @@ from shared.adapters.dataverse.mapping import (
 )
 from shared.adapters.dataverse.metadata import MetadataCache
 from shared.adapters.dataverse.transport import RetryPolicy, Transport
+from shared.adapters.wire import Wire
 from shared.domain.crm import (
     CrmCaller,
     CrmIdentity,
@@ -99,20 +98,21 @@ _MAX_USER_IDS = 10_000
 class DataverseGateway:
     """Dataverse implementation of ``shared.ports.CrmGateway``.
 
-    It receives its ``httpx.AsyncClient`` (one per worker, built by the composition root with
-    timeouts and ``verify=``), so tests swap transports instead of patching. ``clock`` is a
-    monotonic seconds source used for the metadata TTL and the retry deadline.
+    It receives its ``Wire`` (``shared/adapters/wire.py``: the worker's aiohttp session, built by
+    the composition root with timeouts and ``verify=``; or ``HttpxWire`` over any httpx client),
+    so tests swap transports instead of patching. ``clock`` is a monotonic seconds source used for
+    the metadata TTL and the retry deadline.
     """
 
     def __init__(
         self,
         *,
-        client: httpx.AsyncClient,
+        wire: Wire,
         policy: RetryPolicy | None = None,
         metadata_ttl: float = 900.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._transport = Transport(client=client, policy=policy or RetryPolicy(), clock=clock)
+        self._transport = Transport(wire=wire, policy=policy or RetryPolicy(), clock=clock)
         self._metadata = MetadataCache(transport=self._transport, ttl=metadata_ttl, clock=clock)
         self._user_ids: dict[tuple[str, str | None, str], str] = {}
 

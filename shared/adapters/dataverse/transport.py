@@ -55,6 +55,7 @@ import httpx
 
 from shared.adapters.dataverse.errors import domain_error, parse_error_body
 from shared.adapters.dataverse.gate import UserGate, UserGates
+from shared.adapters.wire import Wire
 from shared.domain.crm import CrmCaller
 from shared.domain.errors import CockpitError, CrmBusy, CrmUnavailable
 from shared.domain.orgs import CrmOrg
@@ -138,7 +139,7 @@ class Answer:
     """A response as the gateway needs it (status, headers, body), read completely."""
 
     status: int
-    headers: httpx.Headers
+    headers: Mapping[str, str]  # case-insensitive names
     body: bytes
 
     def json(self) -> dict[str, Any]:
@@ -177,17 +178,18 @@ def _quote(text: str) -> str:
 
 
 class Transport:
-    """Sends Dataverse requests under ``RetryPolicy``; returns a 2xx ``Answer`` or raises a domain
-    error. ``clock`` is a monotonic seconds source (deadlines, throttle pauses)."""
+    """Sends Dataverse requests under ``RetryPolicy`` over ``wire`` (``shared/adapters/wire.py``);
+    returns a 2xx ``Answer`` or raises a domain error. ``clock`` is a monotonic seconds source
+    (deadlines, throttle pauses)."""
 
     def __init__(
         self,
         *,
-        client: httpx.AsyncClient,
+        wire: Wire,
         policy: RetryPolicy,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._client = client
+        self._wire = wire
         self._policy = policy
         self._clock = clock
         self._gates = UserGates(
@@ -266,7 +268,7 @@ class Transport:
                 # The httpx timeouts bound each phase; this bounds the whole attempt, so an
                 # operation never outlives its deadline (or the caller's budget).
                 async with asyncio.timeout(remaining):
-                    response = await self._client.request(
+                    exchanged = await self._wire.exchange(
                         op.method,
                         op.url,
                         headers=headers,
@@ -282,7 +284,7 @@ class Transport:
                 return CrmUnavailable(f"{op.name}: {type(exc).__name__}", code=UNREACHABLE)
             except httpx.HTTPError as exc:
                 return CrmUnavailable(f"{op.name}: {type(exc).__name__}")
-            answer = Answer(response.status_code, response.headers, response.content)
+            answer = Answer(exchanged.status, exchanged.headers, exchanged.body)
             if answer.status == 429:
                 # Paused before the slot is released, so no request of this user slips through.
                 code = parse_error_body(answer.body)[0]
@@ -348,8 +350,8 @@ class Transport:
         await self._policy.sleep(delay)
 
     def _timeout(self, remaining: float) -> httpx.Timeout:
-        """The client's configured timeouts, each capped to the time left for this operation."""
-        configured = self._client.timeout
+        """The wire's configured timeouts, each capped to the time left for this operation."""
+        configured = self._wire.timeout
 
         def cap(value: float | None) -> float:
             return remaining if value is None else min(value, remaining)

@@ -10,7 +10,8 @@ import httpx
 import pytest
 
 from shared.adapters.dataverse import DataverseGateway, RetryPolicy
-from shared.composition.adapters import outbound_client
+from shared.adapters.wire import Wire
+from shared.composition.adapters import outbound_http
 from shared.domain.crm import CrmCaller
 from shared.domain.orgs import CrmOrg
 from tests.integration.dataverse_sim.support import TENANT, USERS, SimClient, SimPair, running_pair
@@ -44,17 +45,17 @@ def org(gateway_pair: SimPair) -> CrmOrg:
 
 
 @pytest.fixture
-async def http_client(tls_context: ssl.SSLContext) -> AsyncIterator[httpx.AsyncClient]:
-    """What the composition root builds (its aiohttp transport): one client, explicit timeouts,
-    the CA to trust."""
-    async with outbound_client(verify=tls_context, timeout_seconds=10.0, pool_size=50) as client:
-        yield client
+async def wire(tls_context: ssl.SSLContext) -> AsyncIterator[Wire]:
+    """What the composition root builds for the gateway (straight on its aiohttp session):
+    explicit timeouts, the CA to trust."""
+    async with outbound_http(verify=tls_context, timeout_seconds=10.0, pool_size=50) as outbound:
+        yield outbound.wire
 
 
 @pytest.fixture
-def gateway(http_client: httpx.AsyncClient) -> DataverseGateway:
+def gateway(wire: Wire) -> DataverseGateway:
     policy = RetryPolicy(max_attempts=3, backoff_base=0.05, backoff_max=0.2, deadline_seconds=20)
-    return DataverseGateway(client=http_client, policy=policy, metadata_ttl=3600)
+    return DataverseGateway(wire=wire, policy=policy, metadata_ttl=3600)
 
 
 @pytest.fixture

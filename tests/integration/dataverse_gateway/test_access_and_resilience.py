@@ -9,10 +9,10 @@ import socket
 import struct
 from collections.abc import AsyncIterator, Callable
 
-import httpx
 import pytest
 
 from shared.adapters.dataverse import DataverseGateway, RetryPolicy
+from shared.adapters.wire import Wire
 from shared.domain.crm import CrmCaller
 from shared.domain.errors import CrmAccessDenied, CrmRecordNotFound, CrmUnavailable, ReauthRequired
 from shared.domain.orgs import CrmOrg
@@ -193,11 +193,11 @@ async def test_a_token_still_refused_after_the_refresh_is_reauth(
 
 
 async def test_an_interactive_budget_ends_a_slow_read(
-    sim: SimClient, http_client: httpx.AsyncClient, org: CrmOrg, user: MakeCaller
+    sim: SimClient, wire: Wire, org: CrmOrg, user: MakeCaller
 ) -> None:
     # Background policy: a long deadline and several attempts; the caller's budget is shorter.
     policy = RetryPolicy(max_attempts=4, backoff_base=0.05, deadline_seconds=60)
-    gateway = DataverseGateway(client=http_client, policy=policy)
+    gateway = DataverseGateway(wire=wire, policy=policy)
     anna = await user("anna")
     interactive = CrmCaller(key=anna.key, token=anna.token, budget_seconds=0.5)
     await sim.faults(latency_ms=2000)
@@ -237,16 +237,12 @@ async def resetting_port() -> AsyncIterator[int]:
         await server.wait_closed()
 
 
-async def test_a_resetting_connection_is_unreachable(
-    http_client: httpx.AsyncClient, resetting_port: int
-) -> None:
+async def test_a_resetting_connection_is_unreachable(wire: Wire, resetting_port: int) -> None:
     async def token(resource: str) -> str:
         return "never-read-by-anyone"
 
     reset_org = CrmOrg(tenant_id=TENANT, name="reset", url=f"https://127.0.0.1:{resetting_port}")
-    gateway = DataverseGateway(
-        client=http_client, policy=RetryPolicy(max_attempts=2, backoff_base=0.01)
-    )
+    gateway = DataverseGateway(wire=wire, policy=RetryPolicy(max_attempts=2, backoff_base=0.01))
     with pytest.raises(CrmUnavailable) as caught:
         await gateway.check_read(
             org=reset_org, opportunity_id=ANNAS_OPEN, caller=CrmCaller(key="k", token=token)

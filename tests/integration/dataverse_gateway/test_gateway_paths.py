@@ -7,10 +7,10 @@ from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 
-import httpx
 import pytest
 
 from shared.adapters.dataverse import DataverseGateway, RetryPolicy
+from shared.adapters.wire import Wire
 from shared.domain.crm import CrmCaller, FieldUpdate, OpportunityState
 from shared.domain.errors import (
     ConfigurationInvalid,
@@ -351,13 +351,9 @@ async def test_reauth_needed(sim: SimClient, gateway: DataverseGateway, org: Crm
         )
 
 
-async def test_crm_busy(
-    sim: SimClient, http_client: httpx.AsyncClient, org: CrmOrg, user: MakeCaller
-) -> None:
+async def test_crm_busy(sim: SimClient, wire: Wire, org: CrmOrg, user: MakeCaller) -> None:
     await sim.faults(throttle_rate=1.0, retry_after=1)
-    gateway = DataverseGateway(
-        client=http_client, policy=RetryPolicy(max_attempts=2, deadline_seconds=20)
-    )
+    gateway = DataverseGateway(wire=wire, policy=RetryPolicy(max_attempts=2, deadline_seconds=20))
     await sim.clear_log()
     with pytest.raises(CrmBusy) as caught:
         await gateway.get_opportunity(org=org, opportunity_id=ANNAS_OPEN, caller=await user("anna"))
@@ -367,12 +363,10 @@ async def test_crm_busy(
     assert log[1]["start"] >= log[0]["end"] + 1
 
 
-async def test_crm_unavailable(
-    sim: SimClient, http_client: httpx.AsyncClient, org: CrmOrg, user: MakeCaller
-) -> None:
+async def test_crm_unavailable(sim: SimClient, wire: Wire, org: CrmOrg, user: MakeCaller) -> None:
     await sim.faults(unavailable_rate=1.0, unavailable_status=503)
     gateway = DataverseGateway(
-        client=http_client,
+        wire=wire,
         policy=RetryPolicy(max_attempts=3, backoff_base=0.01, deadline_seconds=20),
     )
     with pytest.raises(CrmUnavailable) as caught:
@@ -387,16 +381,14 @@ async def test_crm_unavailable(
     assert [e["status"] for e in await sim.request_log()] == [503, 503, 503]
 
 
-async def test_connection_refused_is_unavailable(http_client: httpx.AsyncClient) -> None:
+async def test_connection_refused_is_unavailable(wire: Wire) -> None:
     from devstack.process import free_port
 
     async def token(resource: str) -> str:
         return "never-sent-anywhere-that-answers"
 
     nowhere = CrmOrg(tenant_id=TENANT, name="gone", url=f"https://localhost:{free_port()}")
-    gateway = DataverseGateway(
-        client=http_client, policy=RetryPolicy(max_attempts=2, backoff_base=0.01)
-    )
+    gateway = DataverseGateway(wire=wire, policy=RetryPolicy(max_attempts=2, backoff_base=0.01))
     with pytest.raises(CrmUnavailable) as caught:
         await gateway.who_am_i(org=nowhere, caller=CrmCaller(key="k", token=token))
     assert "ConnectError" in caught.value.detail

@@ -13,9 +13,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from shared.adapters.aiohttp_transport import AiohttpOutboundTransport
+from shared.adapters.aiohttp_transport import AiohttpOutboundTransport, AiohttpWire
 from shared.adapters.dataverse import DataverseGateway, RetryPolicy
-from shared.composition.adapters import outbound_client
+from shared.composition.adapters import outbound_http
 from shared.domain.crm import CrmCaller
 from shared.domain.errors import CrmUnavailable
 from shared.domain.orgs import CrmOrg
@@ -38,11 +38,15 @@ async def test_a_faulty_network_is_unreachable_and_the_client_recovers(
     assert port is not None
     with fault_proxy(target_host="localhost", target_port=port) as proxy:
         proxied = dataclasses.replace(org, url=f"https://localhost:{proxy.port}")
-        async with outbound_client(verify=tls_context, timeout_seconds=0.5, pool_size=4) as http:
-            assert isinstance(http._transport, AiohttpOutboundTransport)
+        async with outbound_http(verify=tls_context, timeout_seconds=0.5, pool_size=4) as http:
+            transport = http.client._transport
+            assert isinstance(transport, AiohttpOutboundTransport)
+            assert isinstance(http.wire, AiohttpWire)
             policy = RetryPolicy(max_attempts=3, backoff_base=0.01, deadline_seconds=20)
-            gateway = DataverseGateway(client=http, policy=policy)
-            once = DataverseGateway(client=http, policy=dataclasses.replace(policy, max_attempts=1))
+            gateway = DataverseGateway(wire=http.wire, policy=policy)
+            once = DataverseGateway(
+                wire=http.wire, policy=dataclasses.replace(policy, max_attempts=1)
+            )
 
             async def read(through: DataverseGateway) -> str:
                 found = await through.get_opportunity(
@@ -64,7 +68,7 @@ async def test_a_faulty_network_is_unreachable_and_the_client_recovers(
             assert "ConnectError" in down.value.detail  # refused
             proxy.set_mode("pass")
             assert await read(gateway) == ANNAS_OPEN
-            session = http._transport.session
+            session = transport.session
         assert session is not None and session.closed
 
     with warnings.catch_warnings(record=True) as caught:

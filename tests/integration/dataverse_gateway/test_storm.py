@@ -10,9 +10,8 @@ import asyncio
 from collections import defaultdict
 from typing import Any
 
-import httpx
-
 from shared.adapters.dataverse import DataverseGateway, RetryPolicy
+from shared.adapters.wire import Wire
 from shared.domain.orgs import CrmOrg
 from tests.integration.dataverse_gateway.conftest import MakeCaller
 from tests.integration.dataverse_sim.support import OPPS, USERS, SimClient
@@ -22,7 +21,7 @@ LIMIT = 20
 
 
 async def test_storm_of_throttled_reads(
-    sim: SimClient, http_client: httpx.AsyncClient, org: CrmOrg, user: MakeCaller
+    sim: SimClient, wire: Wire, org: CrmOrg, user: MakeCaller
 ) -> None:
     await sim.faults(
         throttle_rate=0.3, retry_after=1, concurrency_limit=LIMIT, latency_ms=20, seed=42
@@ -30,7 +29,7 @@ async def test_storm_of_throttled_reads(
     # The cap equals the simulator's limit: the gateway itself must keep within it. Attempts are
     # generous (0.3^12 per read) and the deadline covers the queue behind 200 reads.
     policy = RetryPolicy(max_attempts=12, deadline_seconds=240, per_user_concurrency=LIMIT)
-    gateway = DataverseGateway(client=http_client, policy=policy)
+    gateway = DataverseGateway(wire=wire, policy=policy)
     anna = await user("anna")
     ids = list(OPPS.values())
     await sim.clear_log()

@@ -112,6 +112,33 @@ async def test_unsupported_query_options_are_refused_not_ignored(sim: SimClient)
     }
 
 
+async def test_a_lookup_by_primary_key_is_the_whole_filter_under_the_read_depth(
+    sim: SimClient,
+) -> None:
+    """The simulator seeks the row a primary-key equality names; the rest of the filter and the
+    caller's read depth still apply, and a GUID matches in any case."""
+    ben, eva = await sim.user_token("ben"), await sim.user_token("eva")
+
+    async def names(expression: str, token: str = ben) -> list[str]:
+        response = await sim.api("GET", f"opportunities?$select=name&$filter={expression}", token)
+        assert response.status_code == 200, response.text
+        return [row["name"] for row in response.json()["value"]]
+
+    anna_open = next(o for o in SEED_OPPORTUNITIES if o["opportunityid"] == ANNAS_OPEN)
+    assert await names(f"opportunityid eq {ANNAS_OPEN}") == [anna_open["name"]]
+    assert await names(f"opportunityid eq {ANNAS_OPEN.upper()}") == [anna_open["name"]]
+    assert await names(f"name eq 'nothing' and opportunityid eq {ANNAS_OPEN}") == []
+    other = ALL[-1]["name"]
+    either = await names(f"opportunityid eq {ANNAS_OPEN} or name eq '{other}'")
+    assert sorted(either) == sorted(
+        o["name"]
+        for o in SEED_OPPORTUNITIES
+        if o["opportunityid"] == ANNAS_OPEN or o["name"] == other
+    )
+    assert await names("opportunityid eq 0aa00000-0000-4000-8000-0000000000ff") == []
+    assert await names(f"opportunityid eq {ANNAS_OPEN}", eva) == []  # Eva reads only her own
+
+
 async def test_string_and_query_functions_in_filter(sim: SimClient) -> None:
     ben = await sim.user_token("ben")
 

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 
 from shared.adapters.dataverse import DataverseGateway, RetryPolicy
+from shared.adapters.wire import HttpxWire
 from shared.domain.crm import CrmCaller
 from shared.domain.orgs import CrmOrg
 
@@ -108,7 +109,7 @@ def make_gateway(
     recorder = Recorder(handler, clock)
     policy = policy or RetryPolicy(sleep=clock.sleep, rand=lambda: 0.5)
     client = httpx.AsyncClient(transport=httpx.MockTransport(recorder), timeout=10.0)
-    gateway = DataverseGateway(client=client, policy=policy, metadata_ttl=ttl, clock=clock)
+    gateway = DataverseGateway(wire=HttpxWire(client), policy=policy, metadata_ttl=ttl, clock=clock)
     return gateway, recorder, clock
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from shared.adapters.dataverse import RetryPolicy
 from shared.adapters.dataverse.admin_queries import DataverseAdminGateway
+from shared.adapters.wire import HttpxWire
 from shared.domain.crm import OpportunityState
 from shared.domain.errors import CrmRejected
 from tests.unit.dataverse.helpers import ORG, FakeClock, Recorder, caller, json_response
@@ -25,7 +26,7 @@ def gateway(handler) -> tuple[DataverseAdminGateway, Recorder]:
     recorder = Recorder(handler, clock)
     client = httpx.AsyncClient(transport=httpx.MockTransport(recorder), timeout=10.0)
     policy = RetryPolicy(sleep=clock.sleep, rand=lambda: 0.5)
-    return DataverseAdminGateway(client=client, policy=policy, clock=clock), recorder
+    return DataverseAdminGateway(wire=HttpxWire(client), policy=policy, clock=clock), recorder
 
 
 def page(rows: list[dict], next_link: str | None = None) -> httpx.Response:

@@ -307,9 +307,10 @@ async def test_update_many_failure_is_a_domain_error() -> None:
 
 def test_the_gateway_implements_the_port() -> None:
     from shared.adapters.dataverse import DataverseGateway
+    from shared.adapters.wire import HttpxWire
     from shared.ports import CrmGateway
 
-    gateway: CrmGateway = DataverseGateway(client=httpx.AsyncClient())  # checked by mypy
+    gateway: CrmGateway = DataverseGateway(wire=HttpxWire(httpx.AsyncClient()))  # checked by mypy
     assert isinstance(gateway, DataverseGateway)
 
 

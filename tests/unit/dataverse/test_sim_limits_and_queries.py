@@ -49,6 +49,22 @@ def test_execution_time_and_concurrency() -> None:
     assert "exceeded limit of 100 milliseconds" in slow.message
 
 
+def test_execution_time_leaves_the_window_with_its_requests() -> None:
+    protection = ServiceProtection(ProtectionSettings(max_execution_ms=1_000, window_seconds=10))
+    for now in (0.0, 1.0, 2.0):
+        protection.finish(_admit(protection, now), now + 0.25)  # 250 ms each
+    assert protection.stats(3.0)["u"]["execution_ms_in_window"] == pytest.approx(750)
+    headers = protection.finish(_admit(protection, 3.0), 3.3)
+    assert headers["x-ms-ratelimit-time-remaining-xrm-requests"] == "0.00"  # 1,050 of 1,000 used
+    refused = protection.admit("u", 4.0)  # over the limit
+    assert isinstance(refused, DataverseError) and refused.code == "0x80072321"
+    # The first request leaves at 10 s: 800 ms remain, under the limit again.
+    assert refused.headers["Retry-After"] == "6"
+    assert protection.stats(10.5)["u"]["execution_ms_in_window"] == pytest.approx(800)
+    assert isinstance(protection.admit("u", 10.5), Ticket)
+    assert protection.stats(30.0)["u"]["execution_ms_in_window"] == pytest.approx(0, abs=1e-9)
+
+
 def test_disabled_protection_admits_everything() -> None:
     protection = ServiceProtection(ProtectionSettings(enabled=False, max_requests=1))
     for now in range(5):
