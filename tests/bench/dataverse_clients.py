@@ -20,7 +20,8 @@ to send such demanding requests, the duration will be extended".
   while throttled is not documented: the simulator's 1 s is kept, capped at 5 s (one window).
   1,000 operations are four windows' worth, so every client meets the limit repeatedly.
 
-Printed per client: wall time; requests the simulator received; 429s; failed operations; seconds
+Printed per client: wall time; the client process's CPU time per operation (``process_time``,
+far less disturbed by other load on the machine than wall time); requests the simulator received; 429s; failed operations; seconds
 the user spent in penalty (the union of each 429's ``[arrival, arrival + Retry-After]`` from the
 simulator's request log); requests sent while the user was already penalised (each one extends
 the penalty). ``Retry-After`` is whole seconds, so penalty figures are upper bounds. Times are
@@ -100,6 +101,7 @@ WORLDS = (
 @dataclass(frozen=True)
 class Run:
     wall: float
+    cpu_ms_per_op: float
     requests: int
     throttled: int
     failures: int
@@ -212,6 +214,7 @@ def run_once(stand: Stand, *, client: str, concurrency: int, world: World) -> Ru
     penalty, during = penalty_figures(mine)
     return Run(
         wall=result["end"] - result["start"],
+        cpu_ms_per_op=1000 * float(result["cpu"]) / OPERATIONS,
         requests=len(mine),
         throttled=sum(e["status"] == 429 for e in mine),
         failures=int(result["failed"]) + int(result["unfinished"]),
@@ -243,14 +246,15 @@ def compare(stand: Stand, world: World) -> dict[int, dict[str, Run]]:
 def report(world: World, results: dict[int, dict[str, Run]], say: Callable[[str], None]) -> None:
     say(f"   {world.name}; median of {world.rounds} round(s)")
     say(
-        "    at once  client         wall s  requests  429s  failed  penalty s  sent in penalty"
-        "  time vs Microsoft"
+        "    at once  client         wall s  cpu ms/op  requests  429s  failed  penalty s"
+        "  sent in penalty  time vs Microsoft"
     )
     for concurrency, by_client in results.items():
         reference = by_client["microsoft"].wall
         for client, run in by_client.items():
             say(
-                f"    {concurrency:>7}  {client:<13} {run.wall:7.2f}  {run.requests:8}"
+                f"    {concurrency:>7}  {client:<13} {run.wall:7.2f}  {run.cpu_ms_per_op:9.2f}"
+                f"  {run.requests:8}"
                 f"  {run.throttled:4}  {run.failures:6}  {run.penalty:9.1f}"
                 f"  {run.sent_in_penalty:15}  {run.wall / reference:15.2f}x"
             )

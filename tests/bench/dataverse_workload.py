@@ -263,10 +263,10 @@ async def run(job: Job) -> dict[str, Any]:
             raise RuntimeError(f"{job.client}: warm-up failed: {warm}")
         await _control(job, "POST", "limits", job.limits)
         await _control(job, "DELETE", "requests")
-        start = time.monotonic()
+        start, cpu = time.monotonic(), time.process_time()
         outcome = await _drive(ops, job, job.operations, job.budget_seconds)
-        end = time.monotonic()
-    return {"start": start, "end": end, **outcome}
+        end, cpu = time.monotonic(), time.process_time() - cpu
+    return {"start": start, "end": end, "cpu": cpu, **outcome}
 
 
 def main(argv: list[str]) -> int:
