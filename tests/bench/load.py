@@ -115,7 +115,12 @@ async def _run_levels(
 ) -> dict[str, list[Level]]:
     results: dict[str, list[Level]] = {name: [] for name in paths}
     cookies = {SESSION_COOKIE: session_id}
-    limits = httpx.Limits(max_connections=max(LEVELS), max_keepalive_connections=max(LEVELS))
+    # Idle connections are dropped after 2 s, before uvicorn's own 5 s keep-alive timeout closes
+    # them: otherwise a request may go out on a connection the server is closing at that moment
+    # (httpx.ReadError), as happened at the start of a level after a slow one.
+    limits = httpx.Limits(
+        max_connections=max(LEVELS), max_keepalive_connections=max(LEVELS), keepalive_expiry=2.0
+    )
     async with httpx.AsyncClient(
         base_url=base_url, cookies=cookies, limits=limits, timeout=60, trust_env=False
     ) as client:
